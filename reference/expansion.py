@@ -1,0 +1,41 @@
+r"""Scalar expansion (Parr & Howard §4.3, §8.3).
+
+Adding or multiplying a vector $\mathbf{x} \in \mathbb{R}^n$ by a scalar $z$ expands the
+scalar to $\vec{1}z$: $\mathbf{x} + z \equiv \mathbf{x} + \vec{1}z$ and
+$\mathbf{x}z \equiv \mathbf{x} \otimes \vec{1}z$ (``sexp_definition``).  Both satisfy the
+element-wise diagonal condition.  z must not depend on x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference._checks import as_scalar, as_vector
+
+
+def _args(x, z):
+    return as_vector("x", x), as_scalar("z", z)
+
+
+def scalar_add_jacobian_x(x, z) -> np.ndarray:
+    r"""Rule ``sexp_add_dx``: $\partial(\mathbf{x} + z)/\partial\mathbf{x} = I$, shape (n, n)."""
+    x, z = _args(x, z)
+    return np.eye(x.shape[0], dtype=np.result_type(x, z))
+
+
+def scalar_add_jacobian_z(x, z) -> np.ndarray:
+    r"""Rule ``sexp_add_dz``: $\partial(\mathbf{x} + z)/\partial z = \vec{1}$, shape (n,)."""
+    x, z = _args(x, z)
+    return np.ones(x.shape, dtype=np.result_type(x, z))
+
+
+def scalar_mul_jacobian_x(x, z) -> np.ndarray:
+    r"""Rule ``sexp_mul_dx``: $\partial(\mathbf{x} z)/\partial\mathbf{x} = \operatorname{diag}(\vec{1}z) = Iz$, shape (n, n)."""
+    x, z = _args(x, z)
+    return np.eye(x.shape[0], dtype=np.result_type(x, z)) * z
+
+
+def scalar_mul_jacobian_z(x, z) -> np.ndarray:
+    r"""Rule ``sexp_mul_dz``: $\partial(\mathbf{x} z)/\partial z = \mathbf{x}$, shape (n,)."""
+    x, z = _args(x, z)
+    return x + np.zeros_like(z)

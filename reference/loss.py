@@ -1,0 +1,127 @@
+r"""Mean squared error of a ReLU neuron over a batch, and its gradient (Parr & Howard §6).
+
+For a batch $X = [\mathbf{x}_1, \dots, \mathbf{x}_N]^T$ (N×n) and targets $\mathbf{y}$ (N,):
+
+$$ C(\mathbf{w}, b, X, \mathbf{y}) = \frac{1}{N}\sum_{i=1}^{N}\bigl(y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b)\bigr)^2 $$
+
+With $z_i = \mathbf{w}\cdot\mathbf{x}_i + b$, the error $e_i = z_i - y_i$ (prediction minus target),
+and the active set $A = \{i : z_i > 0\}$.  The sums divide by N, all samples; inactive samples
+contribute 0 (decision D3).  Dividing by |A| instead is a classic bug.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference._checks import as_real_array, as_scalar, batch
+
+
+def _activity(w, b, X):
+    """z = Xw + b and the active mask 1[z > 0] (ReLU' with 0 at the kink, D2)."""
+    z = X @ w + b
+    return z, (z > 0).astype(z.dtype)
+
+
+def _loss(w, b, X, y) -> np.ndarray:
+    z, active = _activity(w, b, X)
+    residual = y - z * active  # v = y - max(0, z)
+    return np.asarray(residual @ residual / X.shape[0])
+
+
+def _loss_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray]:
+    z, active = _activity(w, b, X)
+    signal = (2.0 / X.shape[0]) * active * (z - y)  # (2/N) 1[z_i > 0] e_i
+    return signal @ X, np.asarray(signal.sum())
+
+
+def mse_loss(w, b, X, y) -> np.ndarray:
+    r"""Rule ``mse_loss``: $C = \frac{1}{N}\sum_i (y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b))^2$.
+
+    Args:
+        w: weights, shape (n,).
+        b: bias, shape ().
+        X: samples as rows, shape (N, n).
+        y: targets, shape (N,).
+
+    Returns:
+        C, shape ().
+    """
+    return _loss(*batch(w, b, X, y))
+
+
+def mse_loss_grad_w(w, b, X, y) -> np.ndarray:
+    r"""Rule ``mse_grad_w``: $\frac{\partial C}{\partial \mathbf{w}} = \frac{2}{N}\sum_{i \in A} e_i\,\mathbf{x}_i^T$.
+
+    Returns:
+        shape (n,).
+    """
+    return _loss_grads(*batch(w, b, X, y))[0]
+
+
+def mse_loss_grad_b(w, b, X, y) -> np.ndarray:
+    r"""Rule ``mse_grad_b``: $\frac{\partial C}{\partial b} = \frac{2}{N}\sum_{i \in A} e_i$.
+
+    Returns:
+        shape ().
+    """
+    return _loss_grads(*batch(w, b, X, y))[1]
+
+
+def residual_jacobian_w(w, b, X, y) -> np.ndarray:
+    r"""Rule ``loss_intermediates`` (weights): $\mathbf{v} = \mathbf{y} - \max(0, X\mathbf{w} + b)$ and
+
+    $$ \frac{\partial v_i}{\partial \mathbf{w}} = -\mathbb{1}[z_i > 0]\,\mathbf{x}_i^T . $$
+
+    Returns:
+        shape (N, n): row i is the gradient of v_i.
+    """
+    w, b, X, y = batch(w, b, X, y)
+    return -_activity(w, b, X)[1][:, None] * X
+
+
+def residual_jacobian_b(w, b, X, y) -> np.ndarray:
+    r"""Rule ``loss_intermediates`` (bias): $\partial v_i/\partial b = -\mathbb{1}[z_i > 0]$.
+
+    Returns:
+        shape (N,).
+    """
+    w, b, X, y = batch(w, b, X, y)
+    return -_activity(w, b, X)[1]
+
+
+def fold_bias(w, b) -> np.ndarray:
+    r"""Rule ``bias_folding``: $\hat{\mathbf{w}} = [\mathbf{w}^T, b]^T$, shape (n+1,)."""
+    w = as_real_array("w", w, ndim=1)
+    b = as_scalar("b", b)
+    return np.append(w, b)
+
+
+def append_ones(X) -> np.ndarray:
+    r"""Rule ``bias_folding``: $\hat{\mathbf{x}}_i = [\mathbf{x}_i^T, 1]^T$ for every row, shape (N, n+1)."""
+    X = as_real_array("X", X, ndim=2)
+    return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
+
+
+def mse_loss_grad_folded(w_hat, X_hat, y) -> np.ndarray:
+    r"""Rule ``bias_folding``: with the bias folded in, $w\cdot x + b = \hat{w}\cdot\hat{x}$ and
+
+    $$ \frac{\partial C}{\partial \hat{\mathbf{w}}} = \frac{2}{N}\sum_{i\in A} e_i\,\hat{\mathbf{x}}_i^T . $$
+
+    Args:
+        w_hat: folded weights, shape (n+1,).
+        X_hat: samples with a trailing column of ones, shape (N, n+1).
+        y: targets, shape (N,).
+
+    Returns:
+        shape (n+1,).
+    """
+    w_hat, _, X_hat, y = batch(w_hat, 0.0, X_hat, y)
+    return _loss_grads(w_hat, 0.0, X_hat, y)[0]
+
+
+def gradient_descent_step(w, b, grad_w, grad_b, learning_rate: float):
+    r"""Rule ``gd_update``: $\mathbf{w} \leftarrow \mathbf{w} - \eta\,\partial C/\partial\mathbf{w}$, $b \leftarrow b - \eta\,\partial C/\partial b$.
+
+    The gradient is stored flat with shape (n,) (decision D1), so no transpose is needed.
+    """
+    return w - learning_rate * grad_w, b - learning_rate * grad_b
