@@ -1,0 +1,75 @@
+"""The JAX oracles: ``jax.jacfwd``, ``jax.jacrev`` and ``jax.grad`` of a rule's function.
+
+For each rule one function is compiled with ``jax.jit`` that returns the primal value and
+every applicable oracle together; it is built once per rule and cached, and recompiles only
+for a new shape or dtype (the strategies draw shapes from a small pool).
+
+The boundary casts and checks the arguments: integers become the lane's float dtype (so
+``jax.grad``'s integer-input error never reaches a user), NaN/inf and non-numeric input raise
+an error that names the argument.  Float64 runs inside a scoped ``jax.enable_x64(True)``,
+float32 inside ``jax.enable_x64(False)``, both with the matmul precision pinned to
+``highest`` (TF32 on a GPU must not pass for a wrong gradient).  A user's global JAX
+configuration is never changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+
+import jax
+import numpy as np
+
+from reference._checks import as_real_array
+from verification.rules import Rule
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@contextlib.contextmanager
+def lane(dtype) -> Iterator[None]:
+    """Run JAX in the precision of ``dtype`` (float64 or float32), scoped to the block."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype: expected float64 or float32, got {dtype}")
+    with jax.enable_x64(dtype == np.float64), jax.default_matmul_precision("highest"):
+        yield
+
+
+@functools.cache
+def compiled(rule: Rule):
+    """One jitted function of the rule's arguments returning ``{"value", "jacfwd", "jacrev"[, "grad"]}``.
+
+    Each derivative is a tuple with one entry per ``rule.wrt`` argument.
+    """
+
+    def evaluate(*args):
+        out = {
+            "value": rule.function(*args),
+            "jacfwd": jax.jacfwd(rule.function, argnums=rule.wrt)(*args),
+            "jacrev": jax.jacrev(rule.function, argnums=rule.wrt)(*args),
+        }
+        if rule.scalar_output:
+            out["grad"] = jax.grad(rule.function, argnums=rule.wrt)(*args)
+        return out
+
+    return jax.jit(evaluate, static_argnums=rule.static)
+
+
+def prepare(rule: Rule, args, dtype) -> tuple:
+    """Check every array argument (naming it in errors) and cast it to ``dtype``."""
+    if len(args) != len(rule.args):
+        raise TypeError(f"{rule.name}: expected {len(rule.args)} arguments {rule.args}, got {len(args)}")
+    return tuple(
+        arg if i in rule.static else as_real_array(name, arg).astype(dtype, copy=False)
+        for i, (name, arg) in enumerate(zip(rule.args, args))
+    )
+
+
+def evaluate(rule: Rule, *args, dtype=np.float64) -> dict[str, np.ndarray | tuple[np.ndarray, ...]]:
+    """The primal value and every oracle of ``rule`` at ``args``, as NumPy arrays in ``dtype``."""
+    args = prepare(rule, args, dtype)
+    with lane(dtype):
+        out = compiled(rule)(*args)
+    return jax.tree.map(np.asarray, out)
