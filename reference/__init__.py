@@ -79,6 +79,7 @@ from reference.scalar import (
     product_rule,
     sum_rule,
 )
+from reference.training import TrainingDiverged, TrainResult, train
 
 __all__ = [
     "add_jacobian_w",
@@ -133,6 +134,9 @@ __all__ = [
     "sum_scaled_grad_z",
     "total_derivative",
     "total_derivative_aliased",
+    "train",
+    "TrainingDiverged",
+    "TrainResult",
     "unary_jacobian",
     "vector_chain",
     "vector_chain_diagonal",

@@ -3,3 +3,7 @@
 Importing this package changes no global JAX configuration: float64 checks run inside a
 scoped ``jax.enable_x64`` context.
 """
+
+from verification.training import train
+
+__all__ = ["train"]
