@@ -15,6 +15,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 import reference
 from verification import train_cli
@@ -72,7 +73,7 @@ def _verify(args) -> int:
     for r in results:
         derivative_stats = [s for name, s in r.oracles.items() if name != "value"]
         table.add_row(
-            r.rule.name, r.rule.formula, ", ".join(r.rule.oracles), str(r.examples),
+            r.rule.name, Text(r.rule.formula), ", ".join(r.rule.oracles), str(r.examples),
             f"{max((s.max_abs_err for s in derivative_stats), default=0):.2g}",
             f"{max((s.max_rel_err for s in derivative_stats), default=0):.2g}",
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
@@ -101,7 +102,7 @@ def _rules(args) -> int:
     for column in ("rule", "section", "formula", "reference", "oracles"):
         table.add_column(column, overflow="fold")
     for rule in RULES:
-        table.add_row(rule.name, rule.section, rule.formula,
+        table.add_row(rule.name, rule.section, Text(rule.formula),
                       ", ".join(f"reference.{n}" for n in reference_functions(rule)), ", ".join(rule.oracles))
     _console().print(table)
     return 0

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ULPS = 32
+ULPS = 16
 """C above.  Both sides evaluate the same formula in a different order (NumPy vs XLA, forward
 vs reverse mode); for the few-term sums and library transcendentals here that differs by a few
-ulps of the largest term.  32 leaves room without hiding a wrong rule: a planted mistake is off
-by the size of the entries themselves."""
+ulps of the largest term.  Measured: the worst error over 200 examples of every rule in both
+lanes was 4.9·ε·scale (scalar_product, float32), so 16 leaves a 3× margin.  A planted mistake
+is off by the size of the entries themselves, millions of times more."""
 
 
 def tolerance(dtype, scale: float) -> tuple[float, float]:
