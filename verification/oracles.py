@@ -37,24 +37,29 @@ def lane(dtype) -> Iterator[None]:
         yield
 
 
-@functools.cache
 def compiled(rule: Rule):
     """One jitted function of the rule's arguments returning ``{"value", "jacfwd", "jacrev"[, "grad"]}``.
 
-    Each derivative is a tuple with one entry per ``rule.wrt`` argument.
+    Each derivative is a tuple with one entry per ``rule.wrt`` argument.  Cached on what is
+    traced (the function, ``wrt``, the static arguments), so rows that differ only in their
+    hand-written reference share one compilation.
     """
+    return _compiled(rule.function, rule.wrt, rule.static, rule.scalar_output)
 
+
+@functools.cache
+def _compiled(function, wrt, static, scalar_output):
     def evaluate(*args):
         out = {
-            "value": rule.function(*args),
-            "jacfwd": jax.jacfwd(rule.function, argnums=rule.wrt)(*args),
-            "jacrev": jax.jacrev(rule.function, argnums=rule.wrt)(*args),
+            "value": function(*args),
+            "jacfwd": jax.jacfwd(function, argnums=wrt)(*args),
+            "jacrev": jax.jacrev(function, argnums=wrt)(*args),
         }
-        if rule.scalar_output:
-            out["grad"] = jax.grad(rule.function, argnums=rule.wrt)(*args)
+        if scalar_output:
+            out["grad"] = jax.grad(function, argnums=wrt)(*args)
         return out
 
-    return jax.jit(evaluate, static_argnums=rule.static)
+    return jax.jit(evaluate, static_argnums=static)
 
 
 def prepare(rule: Rule, args, dtype) -> tuple:

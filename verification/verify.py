@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from verification.compare import Comparison, compare
 from verification.oracles import evaluate, prepare
@@ -83,10 +83,11 @@ def verify_rule(rule: Rule, *, dtype=np.float64, examples: int = 50, random_seed
     result = RuleResult(rule=rule, dtype=np.dtype(dtype).name)
 
     # deadline=None: the first call at each shape compiles with XLA, which hypothesis would
-    # otherwise time as if it were the check itself.
+    # otherwise time as if it were the check itself.  No "explain" phase: the failing
+    # comparison already says what is wrong, and explaining costs most of a failing run.
     @seed(random_seed)
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow])
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=[HealthCheck.too_slow])
     @given(rule.inputs(dtype))
     def run(args):
         result.examples += 1
