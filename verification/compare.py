@@ -110,8 +110,9 @@ def compare(actual, expected, *, rule: str, oracle: str, wrt: str = "", dtype=np
     diff = np.where(np.isnan(diff), np.inf, diff)
     allowed = atol + rtol * np.abs(expected)
     bad = ~(diff <= allowed)
-    rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-    excess = diff / allowed
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)  # inf where oracle is 0
+        excess = diff / allowed
     order = np.argsort(-excess, axis=None, kind="stable")
     worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
     n_bad = int(bad.sum())
