@@ -55,3 +55,11 @@ def test_declared_output_kind_matches_jax(rule, data):
     args = data.draw(rule.inputs(np.float64))
     assert len(args) == len(rule.args)
     assert (evaluate(rule, *args)["value"].shape == ()) == rule.scalar_output
+
+
+def test_readme_lists_every_rule():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for rule in RULES:
+        assert f"| `{rule.name}` |" in readme, f"README.md's rule table lacks {rule.name}"
