@@ -11,7 +11,6 @@ import json
 import sys
 import time
 
-import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table

@@ -68,7 +68,7 @@ def prepare(rule: Rule, args, dtype) -> tuple:
         raise TypeError(f"{rule.name}: expected {len(rule.args)} arguments {rule.args}, got {len(args)}")
     return tuple(
         arg if i in rule.static else as_real_array(name, arg).astype(dtype, copy=False)
-        for i, (name, arg) in enumerate(zip(rule.args, args))
+        for i, (name, arg) in enumerate(zip(rule.args, args, strict=True))
     )
 
 

@@ -19,7 +19,7 @@ from verification.rules import Rule
 def check_example(rule: Rule, *args, dtype=np.float64) -> list[Comparison]:
     """Every comparison for ``rule`` at ``args``; only the primal one if the primal disagrees."""
     args = prepare(rule, args, dtype)
-    inputs = {name: arg for name, arg in zip(rule.args, args)}
+    inputs = {name: arg for name, arg in zip(rule.args, args, strict=True)}
     scale = rule.scale(*args) if rule.scale is not None else None
     common = dict(rule=rule.name, dtype=dtype, scale=scale, note=rule.note, inputs=inputs)
     jax_out = evaluate(rule, *args, dtype=dtype)
