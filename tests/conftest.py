@@ -40,3 +40,9 @@ settings.load_profile(selected_profile())
 # Implicit rank promotion (adding a (3,) to a (3, 1)) is an error in the test run, so a JAX
 # twin cannot silently broadcast where the math does not.  Scalars are exempt.
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+def pytest_terminal_summary(terminalreporter):
+    from verification.oracles import compilation_count
+
+    terminalreporter.write_line(f"oracle compilations (rule × shape × dtype): {compilation_count()}")

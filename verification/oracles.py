@@ -15,8 +15,7 @@ configuration is never changed.
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import jax
 import numpy as np
@@ -44,11 +43,21 @@ def compiled(rule: Rule):
     traced (the function, ``wrt``, the static arguments), so rows that differ only in their
     hand-written reference share one compilation.
     """
-    return _compiled(rule.function, rule.wrt, rule.static, rule.scalar_output)
+    key = (rule.function, rule.wrt, rule.static, rule.scalar_output)
+    if key not in _COMPILED:
+        _COMPILED[key] = _build(*key)
+    return _COMPILED[key]
 
 
-@functools.cache
-def _compiled(function, wrt, static, scalar_output):
+_COMPILED: dict[tuple, Callable] = {}
+
+
+def compilation_count() -> int:
+    """How many XLA compilations the oracles have made in this process (one per rule and signature)."""
+    return sum(jitted._cache_size() for jitted in _COMPILED.values())
+
+
+def _build(function, wrt, static, scalar_output):
     def evaluate(*args):
         out = {
             "value": function(*args),
