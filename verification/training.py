@@ -255,19 +255,25 @@ def _block_sums(w_hat, A, y, *, n, mode, signal_fn):
     if mode == "loss":
         return (loss,)
     signal = signal_fn(z, y, n)
+    # signal·Âᵀ, contracted in the orientation jax.grad's transpose uses: XLA's CPU dot runs it
+    # about 1.4x faster than A @ signal (measured at (1e6, 100) float32).
+    grad = lax.dot_general(signal, A, (((0,), (1,)), ((), ())))
     if mode == "hand":
-        return loss, A @ signal
-    return loss, A @ signal, jax.grad(_block_loss)(w_hat, A, y, n), jnp.abs(A) @ jnp.abs(signal)
+        return loss, grad
+    return loss, grad, jax.grad(_block_loss)(w_hat, A, y, n), jnp.abs(A) @ jnp.abs(signal)
 
 
 def _device_sums(w_hat, A, y, *, n, mode, signal_fn):
     """Sums over this device's blocks (a ``fori_loop`` when it holds several), then over devices."""
     terms = functools.partial(_block_sums, n=n, mode=mode, signal_fn=signal_fn)
+    # Differentiate this device's own copy of the parameters: a gradient with respect to the
+    # replicated w_hat would be summed over devices (a psum) inside every block.
+    w_hat = lax.pcast(w_hat, (AXIS,), to="varying")
     if A.shape[0] == 1:
         sums = terms(w_hat, A[0], y[0])
     else:
         zero = lax.pcast(jnp.zeros((), A.dtype), (AXIS,), to="varying")
-        vector = lax.pcast(jnp.zeros_like(w_hat), (AXIS,), to="varying")
+        vector = jnp.zeros_like(w_hat)
         init = {"loss": (zero,), "hand": (zero, vector), "autodiff": (zero, vector)}.get(mode, (zero, vector, vector, vector))
 
         def body(k, acc):

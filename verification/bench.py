@@ -1,0 +1,272 @@
+"""Speed of the training loops, side by side on the same data, against the memory roofline.
+
+For each size (N, n) of float32 data, in interleaved rounds (so every method sees the same
+state of the machine), this measures milliseconds per step of:
+
+- the NumPy reference loop (``reference.train``);
+- the jitted loop (``verification.train``) with the hand gradient and with ``jax.grad``, on one
+  device and, if JAX sees several, data-parallel on all of them;
+- K models: a loop of the NumPy reference over them, and the ``jax.vmap`` sweep.
+
+A step's time is ``(t(2S) - t(S)) / S`` for runs of S and 2S steps, which cancels what a run
+pays once (checking the data, the final loss, dispatch); the best of the rounds is kept.  The
+jitted loops' compile time is reported separately.  The roofline is the time to read X once,
+``X.nbytes`` over the best read bandwidth measured here (a NumPy product with X and a
+jitted ``max`` of X on one device and on all devices).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+import reference
+from verification.data import planted_teacher
+from verification.training import Trainer, initial_parameters
+
+FULL_SIZES = ((1_000, 10), (100_000, 100), (1_000_000, 100))
+QUICK_SIZES = ((1_000, 10), (20_000, 20))
+MODELS = 64
+BYTES_PER_RUN = 1e9
+"""Steps per timed run: about this many bytes of X read, between 5 and 10,000 steps."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One row of the benchmark: ``ms_per_step`` for all ``models`` together."""
+
+    samples: int
+    features: int
+    method: str
+    devices: int
+    kernel: str
+    models: int
+    steps: int
+    ms_per_step: float
+    compile_s: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every measurement, the read bandwidth and where it ran."""
+
+    machine: str
+    bandwidth_gbs: float
+    rows: tuple[Measurement, ...]
+
+    def roofline_ms(self, samples: int, features: int) -> float:
+        """Time to read X (float32) once, in ms."""
+        return samples * features * 4 / (self.bandwidth_gbs * 1e9) * 1e3
+
+    def find(self, samples, features, method, devices=None) -> Measurement | None:
+        rows = [
+            r for r in self.rows
+            if (r.samples, r.features, r.method) == (samples, features, method) and (devices is None or r.devices == devices)
+        ]
+        return min(rows, key=lambda r: r.ms_per_step) if rows else None
+
+    def as_dict(self) -> dict:
+        return {"machine": self.machine, "bandwidth_gbs": self.bandwidth_gbs, "rows": [asdict(r) for r in self.rows]}
+
+
+def machine_description() -> str:
+    """CPU model and cores, and the devices JAX sees."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    devices = jax.devices()
+    kinds = sorted({d.device_kind for d in devices})
+    return f"{model}, {os.cpu_count()} cores; JAX {jax.__version__} on {len(devices)} × {devices[0].platform} ({', '.join(kinds)})"
+
+
+def _best(fn: Callable[[], object], repeats: int) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def read_bandwidth(X: np.ndarray, devices, repeats: int = 5) -> float:
+    """Best read bandwidth over X in GB/s: ``X @ ones`` in NumPy, ``jnp.max(X)`` on one and on all devices."""
+    times = [_best(lambda: X @ np.ones(X.shape[1], X.dtype), repeats)] if devices[0].platform == "cpu" else []
+    maximum = jax.jit(jnp.max)
+    for group in {(devices[0],), tuple(devices)}:
+        mesh = Mesh(np.array(group), ("data",))
+        rows = X.shape[0] // len(group) * len(group)
+        on_device = jax.device_put(X[:rows], NamedSharding(mesh, P("data")))
+        maximum(on_device).block_until_ready()
+        times.append(_best(lambda: maximum(on_device).block_until_ready(), repeats) * X.shape[0] / rows)
+        del on_device
+    return X.nbytes / min(times) / 1e9
+
+
+def _steps_for(samples: int, features: int) -> int:
+    return int(min(10_000, max(5, BYTES_PER_RUN // (samples * features * 4))))
+
+
+class _Timer:
+    """A method timed as ``(t(2S) - t(S)) / S``, over interleaved rounds."""
+
+    def __init__(self, run: Callable[[int], object], steps: int, compiled: bool):
+        self.run, self.steps, self.best = run, steps, {steps: math.inf, 2 * steps: math.inf}
+        self.compile_s = None
+        if compiled:  # the first call of each length compiles it
+            for s in (steps, 2 * steps):
+                start = time.perf_counter()
+                run(s)
+                first = time.perf_counter() - start
+                self.best[s] = min(self.best[s], _best(lambda s=s: run(s), 1))
+                if s == steps:
+                    self.compile_s = max(0.0, first - self.best[s])
+
+    def round(self) -> None:
+        for s in self.best:
+            start = time.perf_counter()
+            self.run(s)
+            self.best[s] = min(self.best[s], time.perf_counter() - start)
+
+    @property
+    def ms_per_step(self) -> float:
+        return max(self.best[2 * self.steps] - self.best[self.steps], 0.0) / self.steps * 1e3
+
+
+def measure_size(samples: int, features: int, *, models: int, devices, rounds: int, log=print) -> list[Measurement]:
+    """All methods at one size, on one planted-teacher data set (float32)."""
+    teacher = planted_teacher(samples, features, seed=0, dtype=np.float32)
+    X, y = teacher.X, teacher.y
+    rate = 0.05
+    w0, b0 = (v.astype(np.float32) for v in initial_parameters(X[:10_000], seed=0))
+    starts = [initial_parameters(X[:10_000], seed=k) for k in range(models)]
+    W0 = np.array([w for w, _ in starts], dtype=np.float32)
+    B0 = np.array([b for _, b in starts], dtype=np.float32)
+    rates = np.full(models, rate, dtype=np.float32)
+    steps = _steps_for(samples, features)
+    sweep_steps = max(2, steps // 16)
+    # Loop the NumPy reference over as many of the K models as fit in ~2 s a round (its cost
+    # is exactly linear in the number of models); estimate ~10 GB/s of X per NumPy step.
+    numpy_step_s = max(15e-6, samples * features * 4 / 10e9)
+    numpy_models = max(1, min(models, int(2.0 / (3 * sweep_steps * numpy_step_s))))
+
+    timers: dict[tuple, _Timer] = {}
+
+    def numpy_loop(s: int, count: int = 1):
+        for k in range(count):
+            reference.train(X, y, steps=s, learning_rate=rate, w0=W0[k] if count > 1 else w0, b0=B0[k] if count > 1 else b0)
+
+    log(f"  ({samples:,}, {features}): NumPy reference, {steps} and {2 * steps} steps")
+    timers[("numpy reference", 1, "numpy", 1)] = _Timer(numpy_loop, steps, compiled=False)
+    groups = [(devices[0],)] + ([tuple(devices)] if len(devices) > 1 else [])
+    trainers = []
+    for group in groups:
+        trainer = Trainer(X, y, learning_rate=rate, dtype=np.float32, devices=list(group))
+        trainers.append(trainer)
+        kernel = "blocked" if trainer.batch.blocked else "plain"
+        for gradient in ("hand", "autodiff"):
+            log(f"  ({samples:,}, {features}): jit {gradient}, {len(group)} device(s), compiling")
+            timers[(f"jit {gradient}", len(group), kernel, 1)] = _Timer(
+                lambda s, t=trainer, g=gradient: t.run(w0, b0, s, gradient=g), steps, compiled=True
+            )
+        log(f"  ({samples:,}, {features}): jit vmap over {models} models, {len(group)} device(s), compiling")
+        timers[(f"jit vmap × {models}", len(group), kernel, models)] = _Timer(
+            lambda s, t=trainer: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
+        )
+    log(f"  ({samples:,}, {features}): NumPy loop over {numpy_models} of {models} models")
+    timers[(f"numpy loop × {models}", 1, "numpy", models)] = _Timer(
+        lambda s: numpy_loop(s, numpy_models), sweep_steps, compiled=False
+    )
+    for r in range(rounds):
+        log(f"  ({samples:,}, {features}): round {r + 1} of {rounds}")
+        for timer in timers.values():
+            timer.round()
+
+    rows = []
+    for (method, count, kernel, k), timer in timers.items():
+        ms = timer.ms_per_step
+        note = ""
+        if method.startswith("numpy loop") and numpy_models < models:
+            ms *= models / numpy_models
+            note = f"{numpy_models} of {models} models timed, scaled ×{models / numpy_models:g}"
+        rows.append(Measurement(samples, features, method, count, kernel, k, timer.steps, ms, timer.compile_s, note))
+    del trainers
+    return rows
+
+
+def run_benchmark(sizes=FULL_SIZES, *, models: int = MODELS, devices=None, rounds: int = 3, log=print) -> Report:
+    """Measure every size; see the module docstring."""
+    devices = list(jax.devices() if devices is None else devices)
+    largest = max(sizes, key=lambda s: s[0] * s[1])
+    probe_rows = max(largest[0], (256 * 2**20) // (4 * largest[1]))  # at least 256 MiB: past every cache
+    log(f"read bandwidth on a ({probe_rows:,}, {largest[1]}) float32 array")
+    probe = np.random.default_rng(0).standard_normal((probe_rows, largest[1]), dtype=np.float32)
+    bandwidth = read_bandwidth(probe, devices)
+    del probe
+    rows = []
+    for samples, features in sizes:
+        rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, log=log)
+    return Report(machine=machine_description(), bandwidth_gbs=bandwidth, rows=tuple(rows))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of the issue's speed targets, with the numbers it was judged on."""
+
+    name: str
+    met: bool
+    detail: str
+
+
+def targets(report: Report, models: int = MODELS) -> list[Target]:
+    """The targets of issue 3, for the sizes that were measured."""
+    out = []
+    big = (1_000_000, 100)
+    numpy_big = report.find(*big, "numpy reference")
+    jit_big = report.find(*big, "jit hand")
+    if numpy_big and jit_big:
+        roof = report.roofline_ms(*big)
+        ratio, speedup = jit_big.ms_per_step / roof, numpy_big.ms_per_step / jit_big.ms_per_step
+        out.append(Target(
+            "(1e6, 100) f32: jitted step ≤ 1.5× the one-read roofline",
+            ratio <= 1.5,
+            f"{jit_big.ms_per_step:.1f} ms ({jit_big.devices} device(s), {jit_big.kernel}) = {ratio:.2f}× roofline {roof:.1f} ms",
+        ))
+        out.append(Target(
+            "(1e6, 100) f32: jitted step ≥ 2× faster than NumPy",
+            speedup >= 2,
+            f"NumPy {numpy_big.ms_per_step:.1f} ms / jit {jit_big.ms_per_step:.1f} ms = {speedup:.2f}×",
+        ))
+    small = (1_000, 10)
+    numpy_small, jit_small = report.find(*small, "numpy reference"), report.find(*small, "jit hand")
+    if numpy_small and jit_small:
+        speedup = numpy_small.ms_per_step / jit_small.ms_per_step
+        out.append(Target(
+            f"(1e3, 10), {jit_small.steps:,} steps: jitted loop ≥ 3× faster than NumPy per step",
+            speedup >= 3,
+            f"NumPy {numpy_small.ms_per_step * 1e3:.1f} µs / jit {jit_small.ms_per_step * 1e3:.1f} µs = {speedup:.1f}×",
+        ))
+    for samples, features in sorted({(r.samples, r.features) for r in report.rows}):
+        loop = report.find(samples, features, f"numpy loop × {models}")
+        sweep = report.find(samples, features, f"jit vmap × {models}")
+        if loop and sweep:
+            speedup = loop.ms_per_step / sweep.ms_per_step
+            out.append(Target(
+                f"({samples:,}, {features}): vmap over {models} models ≥ 10× the NumPy loop's throughput",
+                speedup >= 10,
+                f"NumPy loop {loop.ms_per_step:.1f} ms / vmap {sweep.ms_per_step:.1f} ms per step = {speedup:.1f}×",
+            ))
+    return out
