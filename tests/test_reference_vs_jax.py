@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
 from verification.compare import format_comparison
@@ -24,8 +24,6 @@ def _assert_all_ok(comparisons, label):
 def _check(rule, dtype, data, keep):
     args = data.draw(rule.inputs(dtype), label="args")
     comparisons = check_example(rule, *args, dtype=dtype)
-    for c in comparisons:
-        note(format_comparison(c))
     primal = comparisons[0]
     assert primal.ok, format_comparison(primal)
     return [c for c in comparisons if keep(c.oracle)]
