@@ -105,15 +105,18 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
 def read_bandwidth(X: np.ndarray, devices, repeats: int = 5) -> float:
     """Best read bandwidth over X in GB/s: ``X @ ones`` in NumPy, ``jnp.max(X)`` on one and on all devices."""
     times = [_best(lambda: X @ np.ones(X.shape[1], X.dtype), repeats)] if devices[0].platform == "cpu" else []
-    maximum = jax.jit(jnp.max)
     for group in {(devices[0],), tuple(devices)}:
-        mesh = Mesh(np.array(group), ("data",))
-        rows = X.shape[0] // len(group) * len(group)
-        on_device = jax.device_put(X[:rows], NamedSharding(mesh, P("data")))
-        maximum(on_device).block_until_ready()
-        times.append(_best(lambda: maximum(on_device).block_until_ready(), repeats) * X.shape[0] / rows)
-        del on_device
+        times.append(_device_read_time(X, group, repeats))
     return X.nbytes / min(times) / 1e9
+
+
+def _device_read_time(X: np.ndarray, devices, repeats: int) -> float:
+    """Seconds for ``jnp.max`` of X sharded over ``devices`` (scaled up if rows were dropped to shard evenly)."""
+    maximum = jax.jit(jnp.max)
+    rows = X.shape[0] // len(devices) * len(devices)
+    on_device = jax.device_put(X[:rows], NamedSharding(Mesh(np.array(devices), ("data",)), P("data")))
+    maximum(on_device).block_until_ready()
+    return _best(lambda: maximum(on_device).block_until_ready(), repeats) * X.shape[0] / rows
 
 
 def _steps_for(samples: int, features: int) -> int:
@@ -182,9 +185,11 @@ def measure_size(samples: int, features: int, *, models: int, devices, rounds: i
             timers[(f"jit {gradient}", len(group), kernel, 1)] = _Timer(
                 lambda s, t=trainer, g=gradient: t.run(w0, b0, s, gradient=g), steps, compiled=True
             )
+        sweeper = Trainer(X, y, learning_rate=rate, dtype=np.float32, devices=list(group), models=models)
+        trainers.append(sweeper)
         log(f"  ({samples:,}, {features}): jit vmap over {models} models, {len(group)} device(s), compiling")
-        timers[(f"jit vmap × {models}", len(group), kernel, models)] = _Timer(
-            lambda s, t=trainer: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
+        timers[(f"jit vmap × {models}", len(group), "blocked" if sweeper.batch.blocked else "plain", models)] = _Timer(
+            lambda s, t=sweeper: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
         )
     log(f"  ({samples:,}, {features}): NumPy loop over {numpy_models} of {models} models")
     timers[(f"numpy loop × {models}", 1, "numpy", models)] = _Timer(

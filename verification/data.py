@@ -83,7 +83,7 @@ def load_csv(path, target: str) -> Dataset:
             if len(row) != len(header):
                 raise ValueError(f"data: {path}, line {line}: expected {len(header)} cells, got {len(row)}")
             values = []
-            for name, cell in zip(header, row):
+            for name, cell in zip(header, row, strict=True):
                 try:
                     value = float(cell)
                 except ValueError:

@@ -197,7 +197,7 @@ def run_train(args, console: Console | None = None) -> int:
     table.add_row("steps", f"{step:,} at learning rate {args.learning_rate:g}")
     table.add_row("final loss", f"{final_loss:.6g}")
     shown = min(len(w), 8)
-    table.add_row("w", ", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown])) + (" …" if len(w) > shown else ""))
+    table.add_row("w", ", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown], strict=True)) + (" …" if len(w) > shown else ""))
     table.add_row("b", f"{float(b):.6g}")
     status = 0
     if teacher is not None:
