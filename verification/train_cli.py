@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -108,7 +109,7 @@ def _error(console: Console, message: str) -> int:
     name, _, rest = message.partition(":")
     if name in _FLAGS and rest:
         message = f"{_FLAGS[name]}:{rest}"
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return 2
 
 
@@ -164,7 +165,7 @@ def run_train(args, console: Console | None = None) -> int:
         if different:
             return _error(console, f"checkpoint: {args.checkpoint} belongs to another run ({different}); remove it or choose another path")
         step, w, b, losses = saved.step, saved.w, saved.b, list(saved.losses)
-        console.print(f"resuming from {args.checkpoint} at step {step:,}", highlight=False)
+        console.print(f"resuming from {escape(str(args.checkpoint))} at step {step:,}", highlight=False)
 
     chunk = args.checkpoint_every if args.checkpoint else max(1, -(-args.steps // PROGRESS_UPDATES))
     described = {"hand": "hand gradient", "autodiff": "jax.grad", "both": "hand gradient checked against jax.grad"}[args.gradient]
@@ -183,7 +184,7 @@ def run_train(args, console: Console | None = None) -> int:
                     result = trainer.run(w, b, count, gradient=gradient, first_step=step)
             except TrainingDiverged as error:
                 progress.stop()
-                console.print(f"[bold red]error:[/] {error} (try --learning-rate {args.learning_rate / 10:g})", highlight=False)
+                console.print(f"[bold red]error:[/] {escape(str(error))} (try --learning-rate {args.learning_rate / 10:g})", highlight=False)
                 return 1
             w, b, step, final_loss = result.w, result.b, step + count, float(result.final_loss)
             losses.extend(result.losses.tolist())
@@ -197,7 +198,7 @@ def run_train(args, console: Console | None = None) -> int:
     table.add_row("steps", f"{step:,} at learning rate {args.learning_rate:g}")
     table.add_row("final loss", f"{final_loss:.6g}")
     shown = min(len(w), 8)
-    table.add_row("w", ", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown], strict=True)) + (" …" if len(w) > shown else ""))
+    table.add_row("w", escape(", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown], strict=True))) + (" …" if len(w) > shown else ""))
     table.add_row("b", f"{float(b):.6g}")
     status = 0
     if teacher is not None:
@@ -209,10 +210,10 @@ def run_train(args, console: Console | None = None) -> int:
         table.add_row("hand vs jax.grad", f"max step-wise gap {gap:.3g} of the term magnitude (tolerance {tolerance:.3g}): {'agree' if agree else 'DISAGREE'}")
         status = 0 if agree else 1
     if args.checkpoint is not None:
-        table.add_row("checkpoint", str(args.checkpoint))
+        table.add_row("checkpoint", escape(str(args.checkpoint)))
     if args.plot is not None:
         _plot_losses(args.plot, np.asarray(losses), title=mode)
-        table.add_row("loss curve", str(args.plot))
+        table.add_row("loss curve", escape(str(args.plot)))
     console.print(table)
     return status
 
