@@ -146,11 +146,17 @@ class _Timer:
 
     @property
     def ms_per_step(self) -> float:
-        return max(self.best[2 * self.steps] - self.best[self.steps], 0.0) / self.steps * 1e3
+        difference = self.best[2 * self.steps] - self.best[self.steps]
+        if difference <= 0:  # runs too short to tell apart: fall back to the longer run's average
+            return self.best[2 * self.steps] / (2 * self.steps) * 1e3
+        return difference / self.steps * 1e3
 
 
-def measure_size(samples: int, features: int, *, models: int, devices, rounds: int, log=print) -> list[Measurement]:
-    """All methods at one size, on one planted-teacher data set (float32)."""
+def measure_size(
+    samples: int, features: int, *, models: int, devices, rounds: int, steps: int | None = None, log=print
+) -> list[Measurement]:
+    """All methods at one size, on one planted-teacher data set (float32); ``steps`` overrides
+    the number of steps of a timed run."""
     teacher = planted_teacher(samples, features, seed=0, dtype=np.float32)
     X, y = teacher.X, teacher.y
     rate = 0.05
@@ -159,7 +165,7 @@ def measure_size(samples: int, features: int, *, models: int, devices, rounds: i
     W0 = np.array([w for w, _ in starts], dtype=np.float32)
     B0 = np.array([b for _, b in starts], dtype=np.float32)
     rates = np.full(models, rate, dtype=np.float32)
-    steps = _steps_for(samples, features)
+    steps = steps or _steps_for(samples, features)
     sweep_steps = max(2, steps // 16)
     # Loop the NumPy reference over as many of the K models as fit in ~2 s a round (its cost
     # is exactly linear in the number of models); estimate ~10 GB/s of X per NumPy step.
@@ -212,18 +218,22 @@ def measure_size(samples: int, features: int, *, models: int, devices, rounds: i
     return rows
 
 
-def run_benchmark(sizes=FULL_SIZES, *, models: int = MODELS, devices=None, rounds: int = 3, log=print) -> Report:
-    """Measure every size; see the module docstring."""
+def run_benchmark(
+    sizes=FULL_SIZES, *, models: int = MODELS, devices=None, rounds: int = 3, steps: int | None = None,
+    probe_bytes: int = 256 * 2**20, log=print,
+) -> Report:
+    """Measure every size; see the module docstring.  The bandwidth is read on an array of at
+    least ``probe_bytes`` (past every cache) and at least as large as the largest X."""
     devices = list(jax.devices() if devices is None else devices)
     largest = max(sizes, key=lambda s: s[0] * s[1])
-    probe_rows = max(largest[0], (256 * 2**20) // (4 * largest[1]))  # at least 256 MiB: past every cache
+    probe_rows = max(largest[0], probe_bytes // (4 * largest[1]))
     log(f"read bandwidth on a ({probe_rows:,}, {largest[1]}) float32 array")
     probe = np.random.default_rng(0).standard_normal((probe_rows, largest[1]), dtype=np.float32)
     bandwidth = read_bandwidth(probe, devices)
     del probe
     rows = []
     for samples, features in sizes:
-        rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, log=log)
+        rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, steps=steps, log=log)
     return Report(machine=machine_description(), bandwidth_gbs=bandwidth, rows=tuple(rows))
 
 
@@ -244,7 +254,7 @@ def targets(report: Report, models: int = MODELS) -> list[Target]:
     jit_big = report.find(*big, "jit hand")
     if numpy_big and jit_big:
         roof = report.roofline_ms(*big)
-        ratio, speedup = jit_big.ms_per_step / roof, numpy_big.ms_per_step / jit_big.ms_per_step
+        ratio, speedup = jit_big.ms_per_step / roof, _ratio(numpy_big.ms_per_step, jit_big.ms_per_step)
         out.append(Target(
             "(1e6, 100) f32: jitted step ≤ 1.5× the one-read roofline",
             ratio <= 1.5,
@@ -258,7 +268,7 @@ def targets(report: Report, models: int = MODELS) -> list[Target]:
     small = (1_000, 10)
     numpy_small, jit_small = report.find(*small, "numpy reference"), report.find(*small, "jit hand")
     if numpy_small and jit_small:
-        speedup = numpy_small.ms_per_step / jit_small.ms_per_step
+        speedup = _ratio(numpy_small.ms_per_step, jit_small.ms_per_step)
         out.append(Target(
             f"(1e3, 10), {jit_small.steps:,} steps: jitted loop ≥ 3× faster than NumPy per step",
             speedup >= 3,
@@ -268,10 +278,45 @@ def targets(report: Report, models: int = MODELS) -> list[Target]:
         loop = report.find(samples, features, f"numpy loop × {models}")
         sweep = report.find(samples, features, f"jit vmap × {models}")
         if loop and sweep:
-            speedup = loop.ms_per_step / sweep.ms_per_step
+            speedup = _ratio(loop.ms_per_step, sweep.ms_per_step)
             out.append(Target(
                 f"({samples:,}, {features}): vmap over {models} models ≥ 10× the NumPy loop's throughput",
                 speedup >= 10,
                 f"NumPy loop {loop.ms_per_step:.1f} ms / vmap {sweep.ms_per_step:.1f} ms per step = {speedup:.1f}×",
             ))
     return out
+
+
+def markdown(report: Report, models: int = MODELS) -> str:
+    """The measurements and targets as GitHub-flavoured Markdown tables (for the README)."""
+    lines = [
+        f"Measured on {report.machine}; read bandwidth {report.bandwidth_gbs:.1f} GB/s. "
+        "ms per step (for all models of a row), best of the rounds; *vs NumPy* is the speed-up over the NumPy "
+        "reference (over the NumPy loop for the K-model rows); *× roofline* is the time over the time to read X once.",
+        "",
+        "| N × n | method | devices | kernel | steps | ms/step | vs NumPy | × roofline | compile s |",
+        "|---:|:---|---:|:---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report.rows:
+        speedup = speedup_over_numpy(report, row, models)
+        roof = row.ms_per_step / report.roofline_ms(row.samples, row.features)
+        compile_s = "" if row.compile_s is None else f"{row.compile_s:.2f}"
+        method = row.method + (f" ({row.note})" if row.note else "")
+        lines.append(
+            f"| {row.samples:,} × {row.features} | {method} | {row.devices} | {row.kernel} | {row.steps:,} | "
+            f"{row.ms_per_step:.4g} | {speedup:.2f}× | {roof:.2f} | {compile_s} |"
+        )
+    lines += ["", "| target | met | measured |", "|:---|:---|:---|"]
+    for target in targets(report, models):
+        lines.append(f"| {target.name} | {'yes' if target.met else '**no**'} | {target.detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def speedup_over_numpy(report: Report, row: Measurement, models: int = MODELS) -> float:
+    """NumPy's time over this row's, for the same work (one model, or the loop over K)."""
+    numpy_row = report.find(row.samples, row.features, f"numpy loop × {models}" if row.models > 1 else "numpy reference")
+    return _ratio(numpy_row.ms_per_step, row.ms_per_step) if numpy_row else math.nan
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else math.inf

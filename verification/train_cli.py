@@ -101,7 +101,9 @@ def register(subparsers) -> None:
     bench.add_argument("--models", type=_positive_int, default=64, help="K for the vmap sweep (default 64)")
     bench.add_argument("--rounds", type=_positive_int, default=3, help="interleaved timing rounds; the best is kept (default 3)")
     bench.add_argument("--devices", type=_positive_int, help="devices for the data-parallel rows (default: all; on a CPU-only machine, one per core)")
+    bench.add_argument("--steps", type=_positive_int, help="steps of a timed run (default: about 1 GB of X read, 5 to 10,000)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="also write the measurements as JSON")
+    bench.add_argument("--markdown", action="store_true", help="print Markdown tables (for the README) instead")
     bench.set_defaults(func=run_bench)
 
 
@@ -250,8 +252,14 @@ def run_bench(args, console: Console | None = None) -> int:
     except (ValueError, TypeError) as error:
         return _error(console, str(error))
     sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.FULL_SIZES)
-    report = bench.run_benchmark(sizes, models=args.models, devices=devices, rounds=args.rounds, log=lambda m: console.print(m, style="dim", highlight=False))
-    console.print(format_report(report, args.models))
+    report = bench.run_benchmark(
+        sizes, models=args.models, devices=devices, rounds=args.rounds, steps=args.steps,
+        log=lambda m: console.print(m, style="dim", highlight=False),
+    )
+    if args.markdown:
+        console.print(bench.markdown(report, args.models), markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(format_report(report, args.models))
     if args.json is not None:
         args.json.write_text(json.dumps(report.as_dict(), indent=2))
     return 0
@@ -261,14 +269,13 @@ def format_report(report, models: int):
     """The benchmark as a rich table, followed by the targets."""
     from rich.console import Group
 
-    from verification.bench import targets
+    from verification.bench import speedup_over_numpy, targets
 
     table = Table(title=f"{report.machine}\nread bandwidth {report.bandwidth_gbs:.1f} GB/s; times in ms per step (best of the rounds)")
     for name in ("N × n", "method", "devices", "kernel", "steps", "ms/step", "vs NumPy", "× roofline", "compile s"):
         table.add_column(name, justify="left" if name in ("method", "kernel") else "right")
     for row in report.rows:
-        numpy_row = report.find(row.samples, row.features, f"numpy loop × {models}" if row.models > 1 else "numpy reference")
-        speedup = numpy_row.ms_per_step / row.ms_per_step if numpy_row and row.ms_per_step > 0 else math.nan
+        speedup = speedup_over_numpy(report, row, models)
         roof = row.ms_per_step / report.roofline_ms(row.samples, row.features)
         table.add_row(
             f"{row.samples:,} × {row.features}",
