@@ -37,8 +37,9 @@ from verification.training import Trainer, initial_parameters
 FULL_SIZES = ((1_000, 10), (100_000, 100), (1_000_000, 100))
 QUICK_SIZES = ((1_000, 10), (20_000, 20))
 MODELS = 64
-BYTES_PER_RUN = 1e9
-"""Steps per timed run: about this many bytes of X read, between 5 and 10,000 steps."""
+BYTES_PER_RUN = 1e10
+"""Steps per timed run: about this many bytes of X read (a run of S steps then lasts ~0.3 s or
+more, so the difference t(2S) - t(S) is not lost in the machine's noise), between 5 and 10,000."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def measure_size(
     B0 = np.array([b for _, b in starts], dtype=np.float32)
     rates = np.full(models, rate, dtype=np.float32)
     steps = steps or _steps_for(samples, features)
-    sweep_steps = max(2, steps // 16)
+    sweep_steps = max(3, steps // 16)
     # Loop the NumPy reference over as many of the K models as fit in ~2 s a round (its cost
     # is exactly linear in the number of models); estimate ~10 GB/s of X per NumPy step.
     numpy_step_s = max(15e-6, samples * features * 4 / 10e9)
