@@ -358,6 +358,10 @@ EIGHT_DEVICES = textwrap.dedent(
             out["runs"][f"{block_rows}/{devices}"] = {
                 "shards": shards, "shape": list(trainer.batch.A.shape), "w": run.w.tolist(), "b": float(run.b),
                 "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
+    import verification.training as training
+    out["default devices, small X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
+    training.BLOCKED_MIN_BYTES = 64  # as if X were large
+    out["default devices, large X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
     sweep = train_sweep(teacher.X, teacher.y, steps=%(steps)d, learning_rates=rate, seeds=[0, 0], dtype=np.float64, devices=8)
     out["sweep"] = {"w": sweep.w.tolist(), "b": sweep.b.tolist(), "losses": sweep.losses.tolist()}
     print(json.dumps(out))
@@ -375,6 +379,7 @@ def test_eight_simulated_devices_match_one():
                                        final_loss=np.array(r["final_loss"])) for key, r in out["runs"].items()}
     assert out["runs"]["None/8"]["shards"] == 8 and out["runs"]["4/8"]["shards"] == 8
     assert out["runs"]["4/8"]["shape"] == [16, 4, 4]  # 2 blocks of 4 rows per device: 11 padding rows
+    assert out["default devices, small X"] == 1 and out["default devices, large X"] == 8
     losses = np.concatenate([r.losses for r in runs.values()])
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=out["rate"], w0=np.array(out["w0"]),
                                                    b0=out["b0"], losses=losses, dtype=F64)

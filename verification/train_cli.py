@@ -79,8 +79,8 @@ def register(subparsers) -> None:
     )
     run.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="(default float32)")
     run.add_argument(
-        "--devices", type=_positive_int, help="shard the batch over this many devices (default: all JAX sees; "
-        "on a CPU-only machine JAX is asked for this many CPU devices)"
+        "--devices", type=_positive_int, help="shard the batch over this many devices (default: all JAX sees, "
+        "if X is at least 8 MiB a device; on a CPU-only machine JAX is asked for this many CPU devices)"
     )
     out = train.add_argument_group("output")
     out.add_argument("--plot", type=Path, metavar="PNG", help="write the loss curve to this PNG (needs matplotlib: the 'plot' extra)")
@@ -122,7 +122,7 @@ def _devices(count: int | None, default_cpu: int | None = None):
     wanted = count or default_cpu
     if wanted and wanted > 1:
         request_cpu_devices(wanted)
-    return select_devices(count)
+    return None if count is None and default_cpu is None else select_devices(count)
 
 
 def _load(args) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], object]:
@@ -148,6 +148,7 @@ def run_train(args, console: Console | None = None) -> int:
         devices = _devices(args.devices)
         X, y, features, teacher = _load(args)
         trainer = Trainer(X, y, learning_rate=args.learning_rate, dtype=args.dtype, devices=devices)
+        devices = trainer.batch.mesh.devices.ravel()
         if args.plot is not None:
             _pyplot()  # fail before training, not after
     except (ValueError, TypeError, ImportError) as error:

@@ -129,6 +129,15 @@ def select_devices(devices=None) -> tuple[jax.Device, ...]:
     raise TypeError(f"devices: expected None, a count, or a sequence of jax devices, got {devices!r}")
 
 
+def default_devices(n_samples: int, n_features: int, dtype) -> tuple[jax.Device, ...]:
+    """Every visible device, unless X is too small for sharding to pay: under ``BLOCKED_MIN_BYTES``
+    per device, one device (the devices synchronise at every step: measured ~0.1 ms a step for
+    two CPU devices, against 2 µs for a whole step at (1e3, 10) on one)."""
+    visible = jax.devices()
+    size = n_samples * (n_features + 1) * np.dtype(dtype).itemsize
+    return tuple(visible) if size >= BLOCKED_MIN_BYTES * len(visible) else (visible[0],)
+
+
 def request_cpu_devices(count: int) -> bool:
     """Ask JAX for ``count`` CPU devices (one per core is sensible) before its backends start.
 
@@ -214,8 +223,10 @@ def prepare_batch(X, y, *, dtype=np.float32, devices=None, block_rows: int | Non
     """
     X, y = check_data(X, y)
     dtype = _check_dtype(dtype)
-    devices = select_devices(devices)
     n_samples, n_features = X.shape
+    if devices is None:
+        devices = default_devices(n_samples, n_features, dtype)
+    devices = select_devices(devices)
     if block_rows is None:
         block_rows = choose_block_rows(n_samples, n_features, dtype, devices, models)
     elif isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
@@ -452,8 +463,9 @@ def train(
             with ``seed``, which never starts the neuron dead.
         seed: seed of the default ``w0``.
         dtype: ``np.float32`` or ``np.float64`` (end to end, in a scoped ``jax.enable_x64``).
-        devices: ``None`` (all visible devices), a count, or a list of devices; the batch is
-            sharded over them and the parameters replicated.
+        devices: a count, a list of devices, or ``None``: every visible device when X has at
+            least ``BLOCKED_MIN_BYTES`` per device, else one (see :func:`default_devices`).
+            The batch is sharded over them and the parameters replicated.
         block_rows: rows per block of X (default: :func:`choose_block_rows`).
 
     Returns:
