@@ -11,8 +11,8 @@ state of the machine), this measures milliseconds per step of:
 A step's time is ``(t(2S) - t(S)) / S`` for runs of S and 2S steps, which cancels what a run
 pays once (checking the data, the final loss, dispatch); the best of the rounds is kept.  The
 jitted loops' compile time is reported separately.  The roofline is the time to read X once,
-``X.nbytes`` over the best read bandwidth measured here (a NumPy product with X and a
-jitted ``max`` of X on one device and on all devices).
+``X.nbytes`` over the best read bandwidth seen during the run (:class:`BandwidthProbe`,
+sampled between the timings, so it sees the same states of the machine).
 """
 
 from __future__ import annotations
@@ -103,21 +103,38 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def read_bandwidth(X: np.ndarray, devices, repeats: int = 5) -> float:
-    """Best read bandwidth over X in GB/s: ``X @ ones`` in NumPy, ``jnp.max(X)`` on one and on all devices."""
-    times = [_best(lambda: X @ np.ones(X.shape[1], X.dtype), repeats)] if devices[0].platform == "cpu" else []
-    for group in {(devices[0],), tuple(devices)}:
-        times.append(_device_read_time(X, group, repeats))
-    return X.nbytes / min(times) / 1e9
+class BandwidthProbe:
+    """The machine's read bandwidth, sampled again in every timing round.
 
+    Reads an array of at least ``probe_bytes`` (past every cache) three ways: ``X @ ones`` in
+    NumPy (on CPU), and a jitted ``jnp.max`` on one device and sharded over all of them.  The
+    best time ever seen sets the bandwidth: the roofline is the smallest, so the ratios to it
+    are the least flattering.
+    """
 
-def _device_read_time(X: np.ndarray, devices, repeats: int) -> float:
-    """Seconds for ``jnp.max`` of X sharded over ``devices`` (scaled up if rows were dropped to shard evenly)."""
-    maximum = jax.jit(jnp.max)
-    rows = X.shape[0] // len(devices) * len(devices)
-    on_device = jax.device_put(X[:rows], NamedSharding(Mesh(np.array(devices), ("data",)), P("data")))
-    maximum(on_device).block_until_ready()
-    return _best(lambda: maximum(on_device).block_until_ready(), repeats) * X.shape[0] / rows
+    def __init__(self, rows: int, features: int, devices):
+        self.array = np.random.default_rng(0).standard_normal((rows, features), dtype=np.float32)
+        self.readers: list[tuple[Callable[[], object], float]] = []  # (read, rows of the array / rows it reads)
+        if devices[0].platform == "cpu":
+            ones = np.ones(features, np.float32)
+            self.readers.append((lambda: self.array @ ones, 1.0))
+        maximum = jax.jit(jnp.max)
+        for group in dict.fromkeys([(devices[0],), tuple(devices)]):
+            kept = rows // len(group) * len(group)  # shard evenly
+            on_device = jax.device_put(self.array[:kept], NamedSharding(Mesh(np.array(group), ("data",)), P("data")))
+            self.readers.append((lambda a=on_device: maximum(a).block_until_ready(), rows / kept))
+        self.best = math.inf
+        self.sample()  # compiles
+
+    def sample(self) -> None:
+        for read, scale in self.readers:
+            start = time.perf_counter()
+            read()
+            self.best = min(self.best, (time.perf_counter() - start) * scale)
+
+    @property
+    def gbs(self) -> float:
+        return self.array.nbytes / self.best / 1e9
 
 
 def _steps_for(samples: int, features: int) -> int:
@@ -154,7 +171,7 @@ class _Timer:
 
 
 def measure_size(
-    samples: int, features: int, *, models: int, devices, rounds: int, steps: int | None = None, log=print
+    samples: int, features: int, *, models: int, devices, rounds: int, steps: int | None = None, probe=None, log=print
 ) -> list[Measurement]:
     """All methods at one size, on one planted-teacher data set (float32); ``steps`` overrides
     the number of steps of a timed run."""
@@ -206,6 +223,8 @@ def measure_size(
         log(f"  ({samples:,}, {features}): round {r + 1} of {rounds}")
         for timer in timers.values():
             timer.round()
+            if probe is not None:
+                probe.sample()
 
     rows = []
     for (method, count, kernel, k), timer in timers.items():
@@ -228,14 +247,12 @@ def run_benchmark(
     devices = list(jax.devices() if devices is None else devices)
     largest = max(sizes, key=lambda s: s[0] * s[1])
     probe_rows = max(largest[0], probe_bytes // (4 * largest[1]))
-    log(f"read bandwidth on a ({probe_rows:,}, {largest[1]}) float32 array")
-    probe = np.random.default_rng(0).standard_normal((probe_rows, largest[1]), dtype=np.float32)
-    bandwidth = read_bandwidth(probe, devices)
-    del probe
+    log(f"read bandwidth: a ({probe_rows:,}, {largest[1]}) float32 array, read between all timings")
+    probe = BandwidthProbe(probe_rows, largest[1], devices)
     rows = []
     for samples, features in sizes:
-        rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, steps=steps, log=log)
-    return Report(machine=machine_description(), bandwidth_gbs=bandwidth, rows=tuple(rows))
+        rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, steps=steps, probe=probe, log=log)
+    return Report(machine=machine_description(), bandwidth_gbs=probe.gbs, rows=tuple(rows))
 
 
 @dataclass(frozen=True)
