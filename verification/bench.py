@@ -239,7 +239,7 @@ def measure_size(
 
 
 def run_benchmark(
-    sizes=FULL_SIZES, *, models: int = MODELS, devices=None, rounds: int = 3, steps: int | None = None,
+    sizes=FULL_SIZES, *, models: int = MODELS, devices=None, rounds: int = 5, steps: int | None = None,
     probe_bytes: int = 256 * 2**20, log=print,
 ) -> Report:
     """Measure every size; see the module docstring.  The bandwidth is read on an array of at
