@@ -8,8 +8,9 @@ state of the machine), this measures milliseconds per step of:
   device and, if JAX sees several, data-parallel on all of them;
 - K models: a loop of the NumPy reference over them, and the ``jax.vmap`` sweep.
 
-A step's time is ``(t(2S) - t(S)) / S`` for runs of S and 2S steps, which cancels what a run
-pays once (checking the data, the final loss, dispatch); the best of the rounds is kept.  The
+A step's time is ``(t(2S) - t(S)) / S`` for runs of S and 2S steps made back to back, which
+cancels what a run pays once (checking the data, the final loss, dispatch); the median over
+the rounds is kept.  The
 jitted loops' compile time is reported separately.  The roofline is the time to read X once,
 ``X.nbytes`` over the best read bandwidth seen during the run (:class:`BandwidthProbe`,
 sampled between the timings, so it sees the same states of the machine).
@@ -106,8 +107,8 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
 class BandwidthProbe:
     """The machine's read bandwidth, sampled again in every timing round.
 
-    Reads an array of at least ``probe_bytes`` (past every cache) three ways: ``X @ ones`` in
-    NumPy (on CPU), and a jitted ``jnp.max`` on one device and sharded over all of them.  The
+    Reads an array of at least ``probe_bytes`` (past every cache) with ``X @ ones`` in NumPy (on
+    CPU), and with a jitted ``jnp.max`` and ``X @ ones`` on one device and sharded over all of them.  The
     best time ever seen sets the bandwidth: the roofline is the smallest, so the ratios to it
     are the least flattering.
     """
@@ -119,10 +120,12 @@ class BandwidthProbe:
             ones = np.ones(features, np.float32)
             self.readers.append((lambda: self.array @ ones, 1.0))
         maximum = jax.jit(jnp.max)
+        product = jax.jit(lambda a: a @ jnp.ones(a.shape[1], a.dtype))
         for group in dict.fromkeys([(devices[0],), tuple(devices)]):
             kept = rows // len(group) * len(group)  # shard evenly
             on_device = jax.device_put(self.array[:kept], NamedSharding(Mesh(np.array(group), ("data",)), P("data")))
-            self.readers.append((lambda a=on_device: maximum(a).block_until_ready(), rows / kept))
+            for kernel in (maximum, product):
+                self.readers.append((lambda a=on_device, f=kernel: f(a).block_until_ready(), rows / kept))
         self.best = math.inf
         self.sample()  # compiles
 
@@ -142,31 +145,36 @@ def _steps_for(samples: int, features: int) -> int:
 
 
 class _Timer:
-    """A method timed as ``(t(2S) - t(S)) / S``, over interleaved rounds."""
+    """A method timed as ``(t(2S) - t(S)) / S`` for runs of S and 2S steps made back to back in
+    each round; the median over rounds is kept (a slow moment of the machine shifts both runs
+    of a pair, and a spike in one pair does not move the median)."""
 
     def __init__(self, run: Callable[[int], object], steps: int, compiled: bool):
-        self.run, self.steps, self.best = run, steps, {steps: math.inf, 2 * steps: math.inf}
+        self.run, self.steps = run, steps
+        self.differences: list[float] = []
+        self.longest: list[float] = []
         self.compile_s = None
         if compiled:  # the first call of each length compiles it
-            for s in (steps, 2 * steps):
-                start = time.perf_counter()
-                run(s)
-                first = time.perf_counter() - start
-                self.best[s] = min(self.best[s], _best(lambda s=s: run(s), 1))
-                if s == steps:
-                    self.compile_s = max(0.0, first - self.best[s])
+            start = time.perf_counter()
+            run(steps)
+            first = time.perf_counter() - start
+            self.compile_s = max(0.0, first - _best(lambda: run(steps), 1))
+            run(2 * steps)
 
     def round(self) -> None:
-        for s in self.best:
-            start = time.perf_counter()
-            self.run(s)
-            self.best[s] = min(self.best[s], time.perf_counter() - start)
+        start = time.perf_counter()
+        self.run(self.steps)
+        middle = time.perf_counter()
+        self.run(2 * self.steps)
+        end = time.perf_counter()
+        self.differences.append((end - middle) - (middle - start))
+        self.longest.append(end - middle)
 
     @property
     def ms_per_step(self) -> float:
-        difference = self.best[2 * self.steps] - self.best[self.steps]
+        difference = float(np.median(self.differences))
         if difference <= 0:  # runs too short to tell apart: fall back to the longer run's average
-            return self.best[2 * self.steps] / (2 * self.steps) * 1e3
+            return min(self.longest) / (2 * self.steps) * 1e3
         return difference / self.steps * 1e3
 
 
@@ -309,7 +317,7 @@ def markdown(report: Report, models: int = MODELS) -> str:
     """The measurements and targets as GitHub-flavoured Markdown tables (for the README)."""
     lines = [
         f"Measured on {report.machine}; read bandwidth {report.bandwidth_gbs:.1f} GB/s. "
-        "ms per step (for all models of a row), best of the rounds; *vs NumPy* is the speed-up over the NumPy "
+        "ms per step (for all models of a row), median of the rounds; *vs NumPy* is the speed-up over the NumPy "
         "reference (over the NumPy loop for the K-model rows); *× roofline* is the time over the time to read X once.",
         "",
         "| N × n | method | devices | kernel | steps | ms/step | vs NumPy | × roofline | compile s |",

@@ -99,7 +99,7 @@ def register(subparsers) -> None:
     bench.add_argument("--quick", action="store_true", help="small sizes only (seconds)")
     bench.add_argument("--sizes", type=_size, nargs="+", metavar="NxD", help="sizes to run, e.g. 1e3x10 1e7x100 (default 1e3x10 1e5x100 1e6x100)")
     bench.add_argument("--models", type=_positive_int, default=64, help="K for the vmap sweep (default 64)")
-    bench.add_argument("--rounds", type=_positive_int, default=5, help="interleaved timing rounds; the best is kept (default 5)")
+    bench.add_argument("--rounds", type=_positive_int, default=5, help="interleaved timing rounds; the median is kept (default 5)")
     bench.add_argument("--devices", type=_positive_int, help="devices for the data-parallel rows (default: all; on a CPU-only machine, one per core)")
     bench.add_argument("--steps", type=_positive_int, help="steps of a timed run (default: about 1 GB of X read, 5 to 10,000)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="also write the measurements as JSON")
@@ -272,7 +272,7 @@ def format_report(report, models: int):
 
     from verification.bench import speedup_over_numpy, targets
 
-    table = Table(title=f"{report.machine}\nread bandwidth {report.bandwidth_gbs:.1f} GB/s; times in ms per step (best of the rounds)")
+    table = Table(title=f"{report.machine}\nread bandwidth {report.bandwidth_gbs:.1f} GB/s; times in ms per step (median of the rounds)")
     for name in ("N × n", "method", "devices", "kernel", "steps", "ms/step", "vs NumPy", "× roofline", "compile s"):
         table.add_column(name, justify="left" if name in ("method", "kernel") else "right")
     for row in report.rows:
