@@ -29,13 +29,13 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import reference
 import verification
 from reference.loss import gradient_descent_step, mse_loss, mse_loss_grad_b, mse_loss_grad_w
 from reference.training import TrainingDiverged, _loss_and_grads
 from verification.data import planted_teacher
+from verification.strategies import regression_batches
 from verification.training import (
     Trainer,
     _compiled_loop,
@@ -50,35 +50,18 @@ from verification.training import (
 
 F64 = np.float64
 STEPS = 25
-SHAPES = ((5, 1), (8, 3))
-"""(N, n) pool: every shape compiles the loop once per gradient and layout."""
 BLOCK_ROWS = (None, 3)
-"""None: one block (the plain two-product step); 3: the blocked kernel, with 1 padding row for both N."""
-KINK_MARGIN = 0.1
-
-
-def _reals(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+"""None: one block (the plain two-product step); 3: the blocked kernel, with padding rows for
+both batch sizes of ``verification.strategies`` (N = 1 and 5)."""
 
 
 @st.composite
 def problems(draw):
-    """(X, y, w0, b0, learning_rate) with N, n from ``SHAPES``; at the start each sample has
-    |z_i| >= 0.1 and active and inactive samples are mixed (each row is moved along w0 to a
-    drawn side of the kink).  The learning rate is 1/4, 1/2 or 1 times 1/λ_max."""
-    N, n = draw(st.sampled_from(SHAPES))
-    w0 = draw(hnp.arrays(F64, (n,), elements=_reals(-1, 1)))
-    w0[0] = draw(st.sampled_from((-1.0, 1.0))) * draw(_reals(0.5, 1.0))
-    b0 = draw(_reals(-1, 1))
-    X = draw(hnp.arrays(F64, (N, n), elements=_reals(-2, 2)))
-    active = np.array(draw(st.lists(st.booleans(), min_size=N, max_size=N)))
-    active[-1] = not active[:-1].all()  # both kinds present
-    margins = np.array(draw(st.lists(_reals(KINK_MARGIN, 2), min_size=N, max_size=N)))
-    target = np.where(active, margins, -margins)
-    X = X + np.outer(target - (X @ w0 + b0), w0) / (w0 @ w0)
-    y = draw(hnp.arrays(F64, (N,), elements=_reals(-2, 2)))
-    rate = stable_learning_rate(X, draw(st.sampled_from((0.25, 0.5, 1.0))))
-    return X, y, w0, np.float64(b0), rate
+    """(X, y, w0, b0, learning_rate): a batch of ``verification.strategies.regression_batches``
+    (N, n from small pools, |z_i| >= 0.1 at the start, active and inactive samples mixed) as
+    the data and start point, and 1/4, 1/2 or 1 times 1/λ_max as the learning rate."""
+    w0, b0, X, y = draw(regression_batches(F64))
+    return X, y, w0, b0, stable_learning_rate(X, draw(st.sampled_from((0.25, 0.5, 1.0))))
 
 
 def _replay(X, y, w0, b0, rate, steps):
