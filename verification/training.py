@@ -47,6 +47,7 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from reference._checks import as_vector
 from reference.training import (
     TrainingDiverged,
     TrainResult,
@@ -86,12 +87,12 @@ def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarra
     is kept as is (checked).  Returns float64 arrays of shapes (n,) and ().
     """
     X = np.asarray(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
     n = X.shape[1]
-    if w0 is None:
-        w0 = np.random.default_rng(seed).standard_normal(n) / math.sqrt(n)
-    if b0 is None:
-        w = np.asarray(w0, dtype=np.float64)
-        b0 = 0.1 - float(np.median(X @ w)) if w.shape == (n,) else 0.0
+    w0 = as_vector("w0", np.random.default_rng(seed).standard_normal(n) / math.sqrt(n) if w0 is None else w0)
+    if b0 is None:  # X @ w0 in X's precision: no float64 copy of a float32 X
+        b0 = 0.1 - float(np.median(X @ w0.astype(X.dtype))) if w0.shape == (n,) else 0.0
     return check_initial(w0, b0, n)
 
 
@@ -477,11 +478,10 @@ def train(
         TypeError, ValueError: a bad argument, named in the message.
         TrainingDiverged: the loss became NaN or inf (names the step).
     """
-    X, y = check_data(X, y)
     steps = check_steps(steps)
     _check_gradient(gradient)
+    trainer = Trainer(X, y, learning_rate=learning_rate, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
     w0, b0 = initial_parameters(X, seed=seed, w0=w0, b0=b0)
-    trainer = Trainer(X, y, learning_rate=learning_rate, dtype=dtype, devices=devices, block_rows=block_rows)
     return trainer.run(w0, b0, steps, gradient=gradient)
 
 
@@ -504,13 +504,12 @@ def train_sweep(
     a ``TrainResult`` whose arrays have a leading axis K.  Each model equals its own
     :func:`train` run up to rounding.
     """
-    X, y = check_data(X, y)
     rates, seeds = np.broadcast_arrays(np.asarray(learning_rates, dtype=np.float64), np.asarray(0 if seeds is None else seeds))
     rates, seeds = np.atleast_1d(rates), np.atleast_1d(seeds)
     if rates.ndim != 1:
         raise ValueError(f"learning_rates: expected a scalar or a 1-D list, got shape {rates.shape}")
-    starts = [initial_parameters(X, seed=int(s)) for s in seeds]
     trainer = Trainer(X, y, learning_rate=float(rates[0]), dtype=dtype, devices=devices, block_rows=block_rows, models=len(rates))
+    starts = [initial_parameters(X, seed=int(s)) for s in seeds]
     return trainer.sweep([w for w, _ in starts], [b for _, b in starts], rates, steps, gradient=gradient)
 
 
@@ -519,9 +518,8 @@ def stepwise_gradient_check(
     block_rows: int | None = None, signal_fn: Callable = hand_signal,
 ) -> GradientCheck:
     """Train with the hand gradient and compare it with ``jax.grad`` at every step (see :class:`GradientCheck`)."""
-    X, y = check_data(X, y)
+    trainer = Trainer(X, y, learning_rate=learning_rate, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
     w0, b0 = initial_parameters(X, seed=seed, w0=w0, b0=b0)
-    trainer = Trainer(X, y, learning_rate=learning_rate, dtype=dtype, devices=devices, block_rows=block_rows)
     return trainer.check(w0, b0, steps, signal_fn=signal_fn)
 
 
