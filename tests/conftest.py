@@ -19,12 +19,11 @@ time that compilation, not the check, producing failures that do not reproduce.
 import os
 
 import jax
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 PROFILES = {
     "dev": settings(max_examples=15, deadline=None),
-    "ci": settings(max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True,
-                   suppress_health_check=[HealthCheck.too_slow]),
+    "ci": settings(max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True),
     "thorough": settings(max_examples=500, deadline=None),
 }
 for _name, _profile in PROFILES.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import Phase, given, seed, settings
 
 from verification.compare import Comparison, compare
 from verification.oracles import evaluate, prepare
@@ -87,7 +87,7 @@ def verify_rule(rule: Rule, *, dtype=np.float64, examples: int = 50, random_seed
     # comparison already says what is wrong, and explaining costs most of a failing run.
     @seed(random_seed)
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=[HealthCheck.too_slow])
+              phases=(Phase.explicit, Phase.generate, Phase.shrink))
     @given(rule.inputs(dtype))
     def run(args):
         result.examples += 1
