@@ -35,6 +35,7 @@ def test_every_method_is_measured():
         assert (row.compile_s is not None) == row.method.startswith("jit")
         assert row.models == (2 if "× 2" in row.method else 1)
     assert report.bandwidth_gbs > 0 and report.roofline_ms(64, 3) > 0
+    assert 0 < report.median_bandwidth_gbs <= report.bandwidth_gbs  # the roofline uses the best sample
     assert "cores" in report.machine and "JAX" in report.machine
     console = Console(file=io.StringIO(), width=200)
     console.print(format_report(report, 2))
@@ -68,6 +69,16 @@ def test_targets_are_judged_from_the_numbers(numbers, met):
     judged = targets(_report(*numbers))
     assert [t.met for t in judged] == met
     assert "1.5× the one-read roofline" in judged[0].name and "roofline 10.0 ms" in judged[0].detail
+
+
+def test_the_roofline_target_is_judged_at_the_best_bandwidth_and_shows_the_median():
+    """A kernel within 1.5× of a read at the median bandwidth but not at the best still fails."""
+    hand_made = _report(30.0, 18.0, 0.016, 0.005, 1.0, 0.1)
+    report = Report(machine="test", bandwidth_gbs=40.0, rows=hand_made.rows, median_bandwidth_gbs=25.0)
+    roofline = targets(report)[0]
+    assert not roofline.met
+    assert "1.80× roofline 10.0 ms" in roofline.detail and "1.12× the 16.0 ms of a read at the median bandwidth" in roofline.detail
+    assert "median 25.0 GB/s" in markdown(report)
 
 
 def test_bench_command_writes_json(tmp_path):

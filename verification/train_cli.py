@@ -272,7 +272,7 @@ def format_report(report, models: int):
 
     from verification.bench import speedup_over_numpy, targets
 
-    table = Table(title=f"{report.machine}\nread bandwidth {report.bandwidth_gbs:.1f} GB/s; times in ms per step (median of the rounds)")
+    table = Table(title=f"{report.machine}\n{report.bandwidth_text}; times in ms per step (median of the rounds)")
     for name in ("N × n", "method", "devices", "kernel", "steps", "ms/step", "vs NumPy", "× roofline", "compile s"):
         table.add_column(name, justify="left" if name in ("method", "kernel") else "right")
     for row in report.rows:
