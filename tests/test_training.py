@@ -42,6 +42,7 @@ from verification.training import (
     agreement_summary,
     hand_signal,
     initial_parameters,
+    last_level_cache_bytes,
     stable_learning_rate,
     stepwise_gradient_check,
     train_sweep,
@@ -343,13 +344,22 @@ EIGHT_DEVICES = textwrap.dedent(
                 "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
     import verification.training as training
     out["default devices, small X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
-    training.BLOCKED_MIN_BYTES = 64  # as if X were large
+    training.BLOCKED_MIN_BYTES = 64  # as if X were large: past both thresholds of default_devices
+    training.last_level_cache_bytes = lambda: 64
     out["default devices, large X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
     sweep = train_sweep(teacher.X, teacher.y, steps=%(steps)d, learning_rates=rate, seeds=[0, 0], dtype=np.float64, devices=8)
     out["sweep"] = {"w": sweep.w.tolist(), "b": sweep.b.tolist(), "losses": sweep.losses.tolist()}
     print(json.dumps(out))
     """
 )
+
+
+def test_last_level_cache_is_read_from_sysfs(tmp_path):
+    for index, size in (("index0", "48K"), ("index2", "1024K"), ("index3", "32768K\n")):
+        (tmp_path / index).mkdir()
+        (tmp_path / index / "size").write_text(size)
+    assert last_level_cache_bytes(str(tmp_path)) == 32 * 2**20
+    assert last_level_cache_bytes(str(tmp_path / "missing"), default=7) == 7
 
 
 def test_eight_simulated_devices_match_one():
@@ -426,7 +436,7 @@ def test_bad_input_names_the_argument(trainer, case):
         (dict(gradient="numeric"), ValueError, r"^gradient: expected one of \('hand', 'autodiff'\), got 'numeric'"),
         (dict(dtype=np.float16), ValueError, r"^dtype: expected float32 or float64, got float16"),
         (dict(dtype="complex"), ValueError, r"^dtype: expected float32 or float64"),
-        (dict(devices=5), ValueError, r"^devices: asked for 5, but JAX sees 1"),
+        (dict(devices=99), ValueError, r"^devices: asked for 99, but JAX sees \d+ \(cpu\)"),
         (dict(block_rows=0), ValueError, r"^block_rows: expected a positive integer"),
     ],
     ids=["gradient", "float16", "complex", "devices", "block_rows"],

@@ -115,14 +115,18 @@ def _error(console: Console, message: str) -> int:
     return 2
 
 
-def _devices(count: int | None, default_cpu: int | None = None):
-    """Devices to use; on a CPU-only machine, ask JAX for ``count`` CPU devices first."""
+def _devices(count: int | None):
+    """``count`` devices, or None: the library's default (every device when X is large enough).
+
+    JAX is first asked for ``count`` CPU devices, or one per core, so that on a CPU-only machine
+    the data-parallel kernel has a device on every core.
+    """
     from verification.training import request_cpu_devices, select_devices
 
-    wanted = count or default_cpu
-    if wanted and wanted > 1:
+    wanted = count or os.cpu_count() or 1
+    if wanted > 1:
         request_cpu_devices(wanted)
-    return None if count is None and default_cpu is None else select_devices(count)
+    return None if count is None else select_devices(count)
 
 
 def _load(args) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], object]:
@@ -249,7 +253,7 @@ def run_bench(args, console: Console | None = None) -> int:
 
     console = console or Console()
     try:
-        devices = _devices(args.devices, default_cpu=os.cpu_count())
+        devices = _devices(args.devices)  # None: every device (one per core on CPU)
     except (ValueError, TypeError) as error:
         return _error(console, str(error))
     sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.FULL_SIZES)
