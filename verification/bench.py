@@ -72,7 +72,8 @@ class Report:
 
     def roofline_ms(self, samples: int, features: int, bandwidth_gbs: float | None = None) -> float:
         """Time to read X (float32) once, in ms, at the best bandwidth seen (or at ``bandwidth_gbs``)."""
-        return samples * features * 4 / ((bandwidth_gbs or self.bandwidth_gbs) * 1e9) * 1e3
+        bandwidth_gbs = self.bandwidth_gbs if bandwidth_gbs is None else bandwidth_gbs
+        return samples * features * 4 / (bandwidth_gbs * 1e9) * 1e3
 
     @property
     def bandwidth_text(self) -> str:
@@ -282,8 +283,7 @@ def run_benchmark(
     rows = []
     for samples, features in sizes:
         rows += measure_size(samples, features, models=models, devices=devices, rounds=rounds, steps=steps, probe=probe, log=log)
-    if not probe.samples:
-        probe.sample()
+    probe.sample()  # once more after the last timing (and so never empty)
     return Report(machine=machine_description(), bandwidth_gbs=probe.gbs, rows=tuple(rows), median_bandwidth_gbs=probe.median_gbs)
 
 

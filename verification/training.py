@@ -138,6 +138,7 @@ def select_devices(devices=None) -> tuple[jax.Device, ...]:
     raise TypeError(f"devices: expected None, a count, or a sequence of jax devices, got {devices!r}")
 
 
+@functools.cache  # read sysfs once, not at every Trainer
 def last_level_cache_bytes(cache_dir: str = "/sys/devices/system/cpu/cpu0/cache", default: int = 32 * 2**20) -> int:
     """The largest CPU cache listed in ``cache_dir`` (Linux sysfs), or ``default`` where none is."""
     sizes = []
