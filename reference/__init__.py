@@ -20,124 +20,21 @@ mismatch, or a point outside a rule's domain (a zero divisor, decision D6) raise
 Every message names the argument.
 """
 
-from reference.chain import (
-    single_variable_chain,
-    total_derivative,
-    total_derivative_aliased,
-    vector_chain,
-    vector_chain_diagonal,
-)
-from reference.elementwise import (
-    add_jacobian_w,
-    add_jacobian_x,
-    binary_general_jacobian,
-    diagonal_jacobian,
-    div_jacobian_w,
-    div_jacobian_x,
-    mul_jacobian_w,
-    mul_jacobian_x,
-    sub_jacobian_w,
-    sub_jacobian_x,
-    unary_jacobian,
-)
-from reference.expansion import (
-    scalar_add_jacobian_x,
-    scalar_add_jacobian_z,
-    scalar_mul_jacobian_x,
-    scalar_mul_jacobian_z,
-)
-from reference.jacobian import finite_difference_jacobian, identity_jacobian, jacobian_from_gradients
-from reference.loss import (
-    append_ones,
-    fold_bias,
-    gradient_descent_step,
-    mse_loss,
-    mse_loss_grad_b,
-    mse_loss_grad_folded,
-    mse_loss_grad_w,
-    residual_jacobian_b,
-    residual_jacobian_w,
-)
-from reference.neuron import (
-    affine,
-    affine_grad_b,
-    affine_grad_w,
-    neuron_activation,
-    neuron_activation_grad_b,
-    neuron_activation_grad_w,
-    relu,
-    relu_derivative,
-    relu_jacobian,
-)
-from reference.reduction import dot, dot_grad_w, dot_grad_x, sum_grad, sum_grad_x, sum_scaled_grad_x, sum_scaled_grad_z
-from reference.scalar import (
-    const_multiple_rule,
-    constant_rule,
-    difference_rule,
-    gradient,
-    power_rule,
-    product_rule,
-    sum_rule,
-)
-from reference.training import TrainingDiverged, TrainResult, train
+import importlib as _importlib
 
-__all__ = [
-    "add_jacobian_w",
-    "add_jacobian_x",
-    "affine",
-    "affine_grad_b",
-    "affine_grad_w",
-    "append_ones",
-    "binary_general_jacobian",
-    "const_multiple_rule",
-    "constant_rule",
-    "diagonal_jacobian",
-    "difference_rule",
-    "div_jacobian_w",
-    "div_jacobian_x",
-    "dot",
-    "dot_grad_w",
-    "dot_grad_x",
-    "finite_difference_jacobian",
-    "fold_bias",
-    "gradient",
-    "gradient_descent_step",
-    "identity_jacobian",
-    "jacobian_from_gradients",
-    "mse_loss",
-    "mse_loss_grad_b",
-    "mse_loss_grad_folded",
-    "mse_loss_grad_w",
-    "mul_jacobian_w",
-    "mul_jacobian_x",
-    "neuron_activation",
-    "neuron_activation_grad_b",
-    "neuron_activation_grad_w",
-    "power_rule",
-    "product_rule",
-    "relu",
-    "relu_derivative",
-    "relu_jacobian",
-    "residual_jacobian_b",
-    "residual_jacobian_w",
-    "scalar_add_jacobian_x",
-    "scalar_add_jacobian_z",
-    "scalar_mul_jacobian_x",
-    "scalar_mul_jacobian_z",
-    "single_variable_chain",
-    "sub_jacobian_w",
-    "sub_jacobian_x",
-    "sum_grad",
-    "sum_grad_x",
-    "sum_rule",
-    "sum_scaled_grad_x",
-    "sum_scaled_grad_z",
-    "total_derivative",
-    "total_derivative_aliased",
-    "train",
-    "TrainingDiverged",
-    "TrainResult",
-    "unary_jacobian",
-    "vector_chain",
-    "vector_chain_diagonal",
-]
+TOPICS = ("jacobian", "scalar", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training")
+"""The topic modules, in the paper's order.  Every public function or class a topic module
+defines is exported here, so adding a rule is adding a function to its topic module."""
+
+
+def _public_names(module) -> list[str]:
+    return [name for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__ and callable(value)]
+
+
+__all__: list[str] = []
+for _topic in TOPICS:
+    _module = _importlib.import_module(f"reference.{_topic}")
+    for _name in _public_names(_module):
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)

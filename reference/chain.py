@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference._checks import as_real_array, as_vector
+from reference.checks import as_real_array, as_vector
 
 
 def single_variable_chain(dy_du, du_dx) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference._checks import as_real_array, as_vector, nonzero, same_length
+from reference.checks import as_real_array, as_vector, nonzero, same_length
 
 
 def diagonal_jacobian(partials) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference._checks import as_scalar, as_vector
+from reference.checks import as_scalar, as_vector
 
 
 def _args(x, z):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from reference._checks import as_real_array
+from reference.checks import as_real_array
 
 
 def jacobian_from_gradients(gradients: Sequence[Callable[[np.ndarray], np.ndarray]], x) -> np.ndarray:

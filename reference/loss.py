@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference._checks import as_real_array, as_scalar, batch
+from reference.checks import as_real_array, as_scalar, batch
 
 
 def _activity(w, b, X):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference._checks import as_real_array, as_scalar, as_vector, same_length
+from reference.checks import as_real_array, as_scalar, as_vector, same_length
 
 
 def affine(w, b, x) -> np.ndarray:

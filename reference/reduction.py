@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from reference import elementwise
-from reference._checks import as_real_array, as_scalar, as_vector, same_length
+from reference.checks import as_real_array, as_scalar, as_vector, same_length
 
 
 def sum_grad(f_jacobian) -> np.ndarray:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from reference._checks import as_real_array
+from reference.checks import as_real_array
 
 
 def constant_rule(x) -> np.ndarray:

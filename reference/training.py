@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference._checks import as_real_array, as_scalar, as_vector, same_length
+from reference.checks import as_real_array, as_scalar, as_vector, same_length
 from reference.loss import _activity, gradient_descent_step
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import jax
 import numpy as np
 
-from reference._checks import as_real_array
+from reference.checks import as_real_array
 from verification.rules import Rule
 
 DTYPES = {"float64": np.float64, "float32": np.float32}

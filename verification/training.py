@@ -49,7 +49,7 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from reference._checks import as_vector
+from reference.checks import as_vector
 from reference.training import (
     TrainingDiverged,
     TrainResult,
