@@ -13,7 +13,7 @@ from rich.console import Console
 
 from verification import bench
 from verification.bench import Measurement, Report, markdown, run_benchmark, targets
-from verification.train_cli import _size, format_report, register
+from verification.cli.train import _size, format_report, register
 
 TINY = ((64, 3),)
 

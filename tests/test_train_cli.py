@@ -17,7 +17,7 @@ from rich.console import Console
 
 import verification.checkpoint
 from verification.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from verification.train_cli import register
+from verification.cli.train import register
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ("--samples", "120", "--features", "3", "--quiet")
@@ -219,7 +219,7 @@ def test_killed_process_resumes_bit_identical(tmp_path):
     arguments = ["train", "--samples", "20000", "--features", "10", "--steps", "60000", "--checkpoint-every", "6000",
                  "--learning-rate", "0.05", "--quiet"]
     killed = tmp_path / "killed.ckpt"
-    process = subprocess.Popen([sys.executable, "-m", "verification.train_cli", *arguments, "--checkpoint", str(killed)],
+    process = subprocess.Popen([sys.executable, "-m", "verification.cli.train", *arguments, "--checkpoint", str(killed)],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

@@ -2,7 +2,7 @@
 
 ``register(subparsers)`` adds them to the main parser; each sets ``func``, which takes the
 parsed arguments and returns the exit status (0 done, 1 training failed or disagreed,
-2 bad input).  ``python -m verification.train_cli`` runs them on their own.
+2 bad input).  ``python -m verification.cli.train`` runs them on their own.
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def format_report(report, models: int):
 
 def main(argv=None) -> int:
     """Run ``train`` or ``bench`` without the rest of the CLI."""
-    parser = argparse.ArgumentParser(prog="python -m verification.train_cli")
+    parser = argparse.ArgumentParser(prog="python -m verification.cli.train")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 import reference
-from verification import train_cli
+from verification.cli import train as train_cli
 from verification.compare import format_comparison
 from verification.oracles import DTYPES
 from verification.rules import RULES, RULES_BY_NAME, Rule
