@@ -61,7 +61,7 @@ def problems(draw):
     """(X, y, w0, b0, learning_rate): a batch of ``verification.strategies.regression_batches``
     (N, n from small pools, |z_i| >= 0.1 at the start, active and inactive samples mixed) as
     the data and start point, and 1/4, 1/2 or 1 times 1/λ_max as the learning rate."""
-    w0, b0, X, y = draw(regression_batches(F64))
+    w0, b0, X, y = draw(regression_batches(dtype=F64))
     return X, y, w0, b0, stable_learning_rate(X, draw(st.sampled_from((0.25, 0.5, 1.0))))
 
 

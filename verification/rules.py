@@ -81,19 +81,19 @@ def _rule(name, formula, section, args, reference, xp_function=None, *, function
 # --- domains -----------------------------------------------------------------------------
 
 def _scalar(dtype, **kw):
-    return S.scalars(dtype, **kw).map(lambda a: (a,))
+    return S.scalars(dtype=dtype, **kw).map(lambda a: (a,))
 
 
 def _two_scalars(dtype, **kw):
-    return st.tuples(S.scalars(dtype, **kw), S.scalars(dtype, **kw))
+    return st.tuples(S.scalars(dtype=dtype, **kw), S.scalars(dtype=dtype, **kw))
 
 
 def _vector(dtype, n=None, **kw):
-    return S.vectors(dtype, n, **kw).map(lambda a: (a,))
+    return S.vectors(dtype=dtype, n=n, **kw).map(lambda a: (a,))
 
 
 def _folded_batch(dtype):
-    return S.regression_batches(dtype).map(lambda a: (R.fold_bias(a[0], a[1]), R.append_ones(a[2]), a[3]))
+    return S.regression_batches(dtype=dtype).map(lambda a: (R.fold_bias(a[0], a[1]), R.append_ones(a[2]), a[3]))
 
 
 # --- magnitudes of summed terms (for the tolerance) ---------------------------------------
@@ -150,7 +150,7 @@ RULES: tuple[Rule, ...] = (
           inputs=_two_scalars, scalar_output=True, scale=lambda x, c: float(max(abs(c), 1))),
     _rule("scalar_power", "d/dx xⁿ = n·xⁿ⁻¹", "§2", ("x", "n"),
           R.power_rule, lambda x, n, *, xp: x**n,
-          inputs=lambda dtype: st.tuples(S.scalars(dtype), st.sampled_from((0, 1, 2, 3, 5))),
+          inputs=lambda dtype: st.tuples(S.scalars(dtype=dtype), st.sampled_from((0, 1, 2, 3, 5))),
           scalar_output=True, static=(1,), note="n is an integer >= 0"),
     _rule("scalar_sum", "d/dx (f + g) = df/dx + dg/dx   [f = sin, g = x²]", "§2", ("x",),
           lambda x: R.sum_rule(np.cos(x), 2 * x), lambda x, *, xp: xp.sin(x) + x**2,
@@ -188,38 +188,38 @@ RULES: tuple[Rule, ...] = (
     _rule("ew_binary_general_jacobian", "∂(f(w)○g(x))/∂w = diag(∂○/∂f)·∂f/∂w   [f = w·sum(w), ○ = ⊗, g = sin]",
           "§4.2", ("w", "x"),
           lambda w, x: R.binary_general_jacobian(np.sin(x), np.sum(w) * np.eye(w.shape[0], dtype=w.dtype) + w[:, None]),
-          I.scaled_by_sum_times_sin, inputs=S.vector_pairs,
+          I.scaled_by_sum_times_sin, inputs=lambda dtype: S.vector_pairs(dtype=dtype),
           scale=lambda w, x: float(max(np.abs(w).sum() * 2, 1))),
     _rule("ew_diagonal_condition", "∂(f(w)○g(x))/∂w = diag(∂(fᵢ(wᵢ)○gᵢ(xᵢ))/∂wᵢ)   [sin(w)⊗exp(x)]",
           "§4.2", ("w", "x"), lambda w, x: R.diagonal_jacobian(np.cos(w) * np.exp(x)), I.sin_times_exp,
-          inputs=S.vector_pairs, scale=lambda w, x: float(np.exp(x).max())),
+          inputs=lambda dtype: S.vector_pairs(dtype=dtype), scale=lambda w, x: float(np.exp(x).max())),
     _rule("ew_add_dw", "∂(w+x)/∂w = I", "§4.2", ("w", "x"), R.add_jacobian_w,
-          function=jnp.add, primal=np.add, inputs=S.vector_pairs),
+          function=jnp.add, primal=np.add, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_add_dx", "∂(w+x)/∂x = I", "§4.2", ("w", "x"), R.add_jacobian_x,
-          function=jnp.add, primal=np.add, wrt=1, inputs=S.vector_pairs),
+          function=jnp.add, primal=np.add, wrt=1, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_sub_dw", "∂(w−x)/∂w = I", "§4.2", ("w", "x"), R.sub_jacobian_w,
-          function=jnp.subtract, primal=np.subtract, inputs=S.vector_pairs),
+          function=jnp.subtract, primal=np.subtract, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_sub_dx", "∂(w−x)/∂x = −I", "§4.2", ("w", "x"), R.sub_jacobian_x,
-          function=jnp.subtract, primal=np.subtract, wrt=1, inputs=S.vector_pairs),
+          function=jnp.subtract, primal=np.subtract, wrt=1, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_mul_dw", "∂(w⊗x)/∂w = diag(x)", "§4.2", ("w", "x"), R.mul_jacobian_w,
-          function=jnp.multiply, primal=np.multiply, inputs=S.vector_pairs),
+          function=jnp.multiply, primal=np.multiply, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_mul_dx", "∂(w⊗x)/∂x = diag(w)", "§4.2", ("w", "x"), R.mul_jacobian_x,
-          function=jnp.multiply, primal=np.multiply, wrt=1, inputs=S.vector_pairs),
+          function=jnp.multiply, primal=np.multiply, wrt=1, inputs=lambda dtype: S.vector_pairs(dtype=dtype)),
     _rule("ew_div_dw", "∂(w⊘x)/∂w = diag(1/xᵢ)", "§4.2", ("w", "x"), R.div_jacobian_w,
-          function=jnp.divide, primal=np.divide, inputs=partial(S.vector_pairs, second_nonzero=True),
+          function=jnp.divide, primal=np.divide, inputs=lambda dtype: S.vector_pairs(dtype=dtype, second_nonzero=True),
           note="domain xᵢ ≠ 0 (D6); inputs keep |xᵢ| >= 0.1"),
     _rule("ew_div_dx", "∂(w⊘x)/∂x = diag(−wᵢ/xᵢ²)", "§4.2", ("w", "x"), R.div_jacobian_x,
-          function=jnp.divide, primal=np.divide, wrt=1, inputs=partial(S.vector_pairs, second_nonzero=True),
+          function=jnp.divide, primal=np.divide, wrt=1, inputs=lambda dtype: S.vector_pairs(dtype=dtype, second_nonzero=True),
           note="domain xᵢ ≠ 0 (D6); inputs keep |xᵢ| >= 0.1"),
     # §4.3 scalar expansion -------------------------------------------------------------------
     _rule("sexp_add_dx", "∂(x+z)/∂x = I", "§4.3", ("x", "z"), R.scalar_add_jacobian_x,
-          function=jnp.add, primal=np.add, inputs=S.vector_and_scalar),
+          function=jnp.add, primal=np.add, inputs=lambda dtype: S.vector_and_scalar(dtype=dtype)),
     _rule("sexp_add_dz", "∂(x+z)/∂z = 1⃗", "§4.3", ("x", "z"), R.scalar_add_jacobian_z,
-          function=jnp.add, primal=np.add, wrt=1, inputs=S.vector_and_scalar),
+          function=jnp.add, primal=np.add, wrt=1, inputs=lambda dtype: S.vector_and_scalar(dtype=dtype)),
     _rule("sexp_mul_dx", "∂(x·z)/∂x = I·z", "§4.3", ("x", "z"), R.scalar_mul_jacobian_x,
-          function=jnp.multiply, primal=np.multiply, inputs=S.vector_and_scalar),
+          function=jnp.multiply, primal=np.multiply, inputs=lambda dtype: S.vector_and_scalar(dtype=dtype)),
     _rule("sexp_mul_dz", "∂(x·z)/∂z = x", "§4.3", ("x", "z"), R.scalar_mul_jacobian_z,
-          function=jnp.multiply, primal=np.multiply, wrt=1, inputs=S.vector_and_scalar),
+          function=jnp.multiply, primal=np.multiply, wrt=1, inputs=lambda dtype: S.vector_and_scalar(dtype=dtype)),
     # §4.4 reductions -------------------------------------------------------------------------
     _rule("sum_general", "∂sum(f(x))/∂x = 1⃗ᵀ·∂f/∂x   [f = (x·x, Σsin xᵢ, x₁xₙ)]", "§4.4", ("x",),
           lambda x: R.sum_grad(_three_outputs_jacobian(x)), lambda x, *, xp: xp.sum(I.three_outputs(x, xp=xp)),
@@ -228,28 +228,28 @@ RULES: tuple[Rule, ...] = (
     _rule("sum_dx", "∂sum(x)/∂x = 1⃗ᵀ", "§4.4", ("x",), R.sum_grad_x, function=jnp.sum, primal=np.sum,
           inputs=_vector, scalar_output=True, scale=lambda x: float(np.abs(x).sum())),
     _rule("sum_xz_dx", "∂sum(x·z)/∂x = z·1⃗ᵀ", "§4.4", ("x", "z"), R.sum_scaled_grad_x,
-          lambda x, z, *, xp: xp.sum(x * z), inputs=S.vector_and_scalar, scalar_output=True,
+          lambda x, z, *, xp: xp.sum(x * z), inputs=lambda dtype: S.vector_and_scalar(dtype=dtype), scalar_output=True,
           scale=lambda x, z: float(np.abs(x).sum() * abs(z))),
     _rule("sum_xz_dz", "∂sum(x·z)/∂z = sum(x)", "§4.4", ("x", "z"), R.sum_scaled_grad_z,
-          lambda x, z, *, xp: xp.sum(x * z), wrt=1, inputs=S.vector_and_scalar, scalar_output=True,
+          lambda x, z, *, xp: xp.sum(x * z), wrt=1, inputs=lambda dtype: S.vector_and_scalar(dtype=dtype), scalar_output=True,
           scale=lambda x, z: float(np.abs(x).sum() * max(abs(z), 1))),
     _rule("dot_dw", "∂(w·x)/∂w = 1⃗ᵀdiag(x) = xᵀ", "§4.4, §5", ("w", "x"), R.dot_grad_w,
-          function=jnp.dot, primal=R.dot, inputs=S.vector_pairs, scalar_output=True, scale=_dot_scale),
+          function=jnp.dot, primal=R.dot, inputs=lambda dtype: S.vector_pairs(dtype=dtype), scalar_output=True, scale=_dot_scale),
     _rule("dot_dx", "∂(w·x)/∂x = 1⃗ᵀdiag(w) = wᵀ", "§4.4", ("w", "x"), R.dot_grad_x,
-          function=jnp.dot, primal=R.dot, wrt=1, inputs=S.vector_pairs, scalar_output=True, scale=_dot_scale),
+          function=jnp.dot, primal=R.dot, wrt=1, inputs=lambda dtype: S.vector_pairs(dtype=dtype), scalar_output=True, scale=_dot_scale),
     # §4.5 chain rules ------------------------------------------------------------------------
     _rule("chain_single_variable", "dy/dx = dy/du·du/dx   [y = e^u, u = sin x]", "§4.5/SV", ("x",),
           lambda x: R.single_variable_chain(np.exp(np.sin(x)), np.cos(x)), I.exp_of_sin,
           inputs=_scalar, scalar_output=True, scale=lambda x: float(np.exp(np.sin(x)))),
     _rule("chain_total_derivative", "∂f(x,u₁…uₙ)/∂x = ∂f/∂x + Σ ∂f/∂uᵢ·∂uᵢ/∂x   [f = x·u₁ + sin u₂, u₁ = x², u₂ = x·u₁]",
           "§4.5/TD", ("x",), lambda x: R.total_derivative(*_total_derivative_pieces(x)), I.direct_and_indirect,
-          inputs=partial(_scalar, magnitude=2.0), scalar_output=True,
+          inputs=partial(_scalar, max_magnitude=2.0), scalar_output=True,
           scale=lambda x: float(6 * x**2 + abs(x) ** 3), note="x in [-2, 2]: keeps sin(x³) well conditioned"),
     _rule("chain_total_derivative_aliased", "∂f(u₁…uₙ₊₁)/∂x = (∂f/∂u)(∂u/∂x) with uₙ₊₁ = x   [as above]",
           "§4.5/TD, §8.5", ("x",),
           lambda x: R.total_derivative_aliased(
               np.append(_total_derivative_pieces(x)[1], x**2), np.append(_total_derivative_pieces(x)[2], 1 + 0 * x)),
-          I.direct_and_indirect, inputs=partial(_scalar, magnitude=2.0), scalar_output=True,
+          I.direct_and_indirect, inputs=partial(_scalar, max_magnitude=2.0), scalar_output=True,
           scale=lambda x: float(6 * x**2 + abs(x) ** 3), note="the alias uₙ₊₁ = x carries the direct path"),
     _rule("chain_vector_scalar_x", "∂f(g(x))/∂x = (∂f/∂g)(∂g/∂x)   [f = (ln g₁, sin g₂), g = (x², 3x)]",
           "§4.5/V", ("x",),
@@ -261,40 +261,40 @@ RULES: tuple[Rule, ...] = (
           I.composed, inputs=_vector, scale=_composed_scale),
     _rule("chain_vector_diagonal", "∂f(g(x))/∂x = diag(∂fᵢ/∂gᵢ·∂gᵢ/∂xᵢ)   [fᵢ = sin gᵢ, gᵢ = xᵢ²]", "§4.5/V", ("x",),
           lambda x: R.vector_chain_diagonal(np.cos(x**2), 2 * x), I.sin_of_square,
-          inputs=partial(_vector, magnitude=2.0), scale=lambda x: float(max(2 * np.abs(x).max(), 1)),
+          inputs=partial(_vector, max_magnitude=2.0), scale=lambda x: float(max(2 * np.abs(x).max(), 1)),
           note="x in [-2, 2]: keeps sin(x²) well conditioned"),
     _rule("ew_unary_diag", "∂f(x)/∂x = diag(f′(xᵢ))   [f = tanh]", "§4.5/V, §5", ("x",),
           lambda x: R.unary_jacobian(1 - np.tanh(x) ** 2), lambda x, *, xp: xp.tanh(x), inputs=_vector),
     # §5 the neuron ---------------------------------------------------------------------------
     _rule("affine_dw", "∂(w·x + b)/∂w = xᵀ", "§5", ("w", "b", "x"), R.affine_grad_w,
-          function=N.affine, primal=R.affine, inputs=S.neuron_inputs, scalar_output=True, scale=_neuron_scale),
+          function=N.affine, primal=R.affine, inputs=lambda dtype: S.neuron_inputs(dtype=dtype), scalar_output=True, scale=_neuron_scale),
     _rule("affine_db", "∂(w·x + b)/∂b = 1", "§5", ("w", "b", "x"), R.affine_grad_b,
-          function=N.affine, primal=R.affine, wrt=1, inputs=S.neuron_inputs, scalar_output=True, scale=_neuron_scale),
+          function=N.affine, primal=R.affine, wrt=1, inputs=lambda dtype: S.neuron_inputs(dtype=dtype), scalar_output=True, scale=_neuron_scale),
     _rule("relu_scalar", "d max(0,z)/dz = 1[z > 0]", "§5", ("z",), R.relu_derivative,
           function=N.relu, primal=R.relu, scalar_output=True,
           inputs=partial(_scalar, min_magnitude=S.KINK_MARGIN, allow_zero=False), note=_RELU_NOTE),
     _rule("relu_broadcast", "∂max(0,x)/∂x = diag(1[xᵢ > 0])", "§5", ("x",), R.relu_jacobian,
-          function=N.relu, primal=R.relu, inputs=S.relu_points, note=_RELU_NOTE + "; an n×n Jacobian (D5)"),
+          function=N.relu, primal=R.relu, inputs=lambda dtype: S.relu_points(dtype=dtype), note=_RELU_NOTE + "; an n×n Jacobian (D5)"),
     _rule("neuron_activation_dw", "∂max(0, w·x+b)/∂w = 1[z > 0]·xᵀ", "§5", ("w", "b", "x"), R.neuron_activation_grad_w,
-          function=N.neuron_activation, primal=R.neuron_activation, inputs=S.neuron_inputs,
+          function=N.neuron_activation, primal=R.neuron_activation, inputs=lambda dtype: S.neuron_inputs(dtype=dtype),
           scalar_output=True, scale=_neuron_scale, note=_RELU_NOTE),
     _rule("neuron_activation_db", "∂max(0, w·x+b)/∂b = 1[z > 0]", "§5", ("w", "b", "x"), R.neuron_activation_grad_b,
-          function=N.neuron_activation, primal=R.neuron_activation, wrt=1, inputs=S.neuron_inputs,
+          function=N.neuron_activation, primal=R.neuron_activation, wrt=1, inputs=lambda dtype: S.neuron_inputs(dtype=dtype),
           scalar_output=True, scale=_neuron_scale, note=_RELU_NOTE),
     # §6 the loss ----------------------------------------------------------------------------
     _rule("mse_loss", "C = (1/N)Σ(yᵢ − max(0, w·xᵢ+b))², ∇C = (∂C/∂w, ∂C/∂b)", "§6", ("w", "b", "X", "y"),
           lambda w, b, X, y: (R.mse_loss_grad_w(w, b, X, y), R.mse_loss_grad_b(w, b, X, y)),
-          function=N.mse_loss, primal=R.mse_loss, wrt=(0, 1), inputs=S.regression_batches,
+          function=N.mse_loss, primal=R.mse_loss, wrt=(0, 1), inputs=lambda dtype: S.regression_batches(dtype=dtype),
           scalar_output=True, scale=_batch_scale, note=_LOSS_NOTE),
     _rule("loss_intermediates", "v = y − max(0, Xw+b): ∂vᵢ/∂w = −1[zᵢ > 0]xᵢᵀ, ∂vᵢ/∂b = −1[zᵢ > 0]", "§6",
           ("w", "b", "X", "y"), lambda w, b, X, y: (R.residual_jacobian_w(w, b, X, y), R.residual_jacobian_b(w, b, X, y)),
           function=lambda w, b, X, y: y - N.relu(X @ w + b), primal=lambda w, b, X, y: y - R.relu(X @ w + b),
-          wrt=(0, 1), inputs=S.regression_batches, scale=_batch_scale, note=_LOSS_NOTE),
+          wrt=(0, 1), inputs=lambda dtype: S.regression_batches(dtype=dtype), scale=_batch_scale, note=_LOSS_NOTE),
     _rule("mse_grad_w", "∂C/∂w = (2/N)Σ_{i∈A} eᵢxᵢᵀ, eᵢ = w·xᵢ + b − yᵢ", "§6.1", ("w", "b", "X", "y"),
-          R.mse_loss_grad_w, function=N.mse_loss, primal=R.mse_loss, inputs=S.regression_batches,
+          R.mse_loss_grad_w, function=N.mse_loss, primal=R.mse_loss, inputs=lambda dtype: S.regression_batches(dtype=dtype),
           scalar_output=True, scale=_batch_scale, note=_LOSS_NOTE),
     _rule("mse_grad_b", "∂C/∂b = (2/N)Σ_{i∈A} eᵢ", "§6.2", ("w", "b", "X", "y"),
-          R.mse_loss_grad_b, function=N.mse_loss, primal=R.mse_loss, wrt=1, inputs=S.regression_batches,
+          R.mse_loss_grad_b, function=N.mse_loss, primal=R.mse_loss, wrt=1, inputs=lambda dtype: S.regression_batches(dtype=dtype),
           scalar_output=True, scale=_batch_scale, note=_LOSS_NOTE),
     _rule("bias_folding", "ŵ = [w; b], x̂ = [x; 1]: ∂C/∂ŵ = (2/N)Σ_{i∈A} eᵢx̂ᵢᵀ", "§6.2", ("w_hat", "X_hat", "y"),
           R.mse_loss_grad_folded, function=lambda w, X, y: N.mse_loss(w, 0.0, X, y),

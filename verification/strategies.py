@@ -1,95 +1,481 @@
-"""Hypothesis strategies for each rule's domain.
+r"""Hypothesis strategies for the inputs of a derivative check, public and documented.
 
-Every strategy takes the dtype of the lane it feeds (``np.float64`` or ``np.float32``) and
-draws finite values only: no NaN, no inf, no subnormals (XLA flushes float32 subnormals to
-zero while NumPy keeps them, so ``x > 0`` can disagree between the two), and every nonzero
-element has magnitude at least ``MIN_MAGNITUDE``, so products of a few elements stay normal.
-Values are bounded by ``MAGNITUDE``.
+In the style of ``hypothesis.extra.numpy``: every function takes keyword arguments only and
+checks them when the strategy is built, so a bad argument raises
+``hypothesis.errors.InvalidArgument`` naming it, before any example is drawn.
 
-Shapes come from small fixed pools (``VECTOR_SIZES``, ``BATCH_SIZES``): each new shape makes
-``jax.jit`` compile again, so a run compiles a bounded number of times.  Everything shrinks
-towards zero and towards the first size in a pool.
+Domain guarantees, for ``dtype`` float64 or float32 (the two lanes of a check):
+
+- every value is finite and exactly representable in ``dtype``: no NaN, no inf, no
+  subnormals (XLA flushes float32 subnormals to zero while NumPy keeps them, so ``x > 0`` could
+  disagree between the two sides of a check);
+- every nonzero value has magnitude in ``[min_magnitude, max_magnitude]`` (defaults
+  ``MIN_MAGNITUDE`` and ``MAGNITUDE``), so products of a few values stay normal; zero is a
+  positive zero;
+- ``away_from`` keeps values at least ``margin`` from the points where a function has a kink
+  (ReLU at 0, |x| at 0), where a hand derivative and JAX may legitimately differ;
+- shapes come from small pools (``VECTOR_SIZES``, ``BATCH_SIZES``, ``MATRIX_SIZES``): each new
+  shape makes ``jax.jit`` compile again, so a run compiles a bounded number of times;
+- structured domains (positive definite, well conditioned, probability vectors, batches with
+  active and inactive neurons) are built constructively, never by filtering, so no example
+  is rejected and hypothesis's health checks never fire.
+
+Everything shrinks towards zero (or the nearest allowed value) and towards the first entry of
+a pool.  Generation is kept lean (one ``st.floats`` per element, the sign and the gap around
+zero applied by a map), because drawing examples is the main cost of a long check; the
+benchmark (``python -m verification bench``) reports the cost per example.
+
+Example, in a user's test::
+
+    from hypothesis import given
+    from verification import strategies as S
+
+    @given(S.arrays(dtype=np.float32, shape=[(3,), (2, 3)], away_from=(0.0,)))
+    def test_relu_gradient(x): ...
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
+__all__ = [
+    "BATCH_SIZES",
+    "KINK_MARGIN",
+    "MAGNITUDE",
+    "MATRIX_SIZES",
+    "MIN_MAGNITUDE",
+    "VECTOR_SIZES",
+    "arrays",
+    "floats",
+    "logits",
+    "matrices",
+    "mixed_activity",
+    "neuron_inputs",
+    "nonzero",
+    "one_hot",
+    "positive_definite_matrices",
+    "probability_vectors",
+    "regression_batches",
+    "relu_points",
+    "scalars",
+    "sizes",
+    "symmetric_matrices",
+    "vector_and_scalar",
+    "vector_pairs",
+    "vectors",
+    "well_conditioned_matrices",
+]
+
 VECTOR_SIZES = (1, 3)
+"""Vector lengths: 1 (the scalar case in vector form) and 3 (off-diagonal entries exist)."""
 BATCH_SIZES = (1, 5)
+"""Batch sizes N of ``regression_batches``."""
+MATRIX_SIZES = (1, 3)
+"""Row and column counts of ``matrices`` and the square matrices."""
 MAGNITUDE = 4.0
+"""Default bound on |x|: large enough for saturation to show, small enough that exp stays finite."""
 MIN_MAGNITUDE = 1e-3
+"""Default smallest nonzero |x|: a product of a few such values stays far from subnormal."""
 KINK_MARGIN = 0.1
 """|z| >= KINK_MARGIN around the ReLU kink: far above the rounding error of z (about
 eps * sum|w_j x_j| < 1e-4 in float32 for these magnitudes), so NumPy and XLA agree on the
 side of the kink every sample is on.  The tie z == 0 itself is tested separately."""
 
-
-def _width(dtype) -> int:
-    return np.dtype(dtype).itemsize * 8
+_LANES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
-def _bounds(dtype, low: float, high: float) -> tuple[float, float]:
-    """[low, high] shrunk inwards to the nearest values representable in ``dtype``."""
-    t = np.dtype(dtype).type
-    lo, hi = t(low), t(high)
-    lo = lo if lo >= low else np.nextafter(lo, t(np.inf))
-    hi = hi if hi <= high else np.nextafter(hi, t(-np.inf))
-    return float(lo), float(hi)
+# --- argument checks -------------------------------------------------------------------------
+
+def _lane(dtype) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise InvalidArgument(f"dtype: expected float64 or float32, got {dtype!r}") from error
+    if resolved not in _LANES:
+        raise InvalidArgument(f"dtype: expected float64 or float32, got {resolved}")
+    return resolved
 
 
-def reals(dtype, *, magnitude: float = MAGNITUDE, min_magnitude: float = MIN_MAGNITUDE, allow_zero: bool = True):
-    """Floats in ±[min_magnitude, magnitude], plus 0 if ``allow_zero``, exactly representable in ``dtype``."""
-    magnitudes = st.floats(*_bounds(dtype, min_magnitude, magnitude), width=_width(dtype), allow_subnormal=False)
-    signed = st.tuples(st.sampled_from((1.0, -1.0)), magnitudes).map(lambda sm: sm[0] * sm[1])
-    return st.one_of(st.just(0.0), signed) if allow_zero else signed
+def _real(name: str, value, *, low: float = -math.inf, low_open: bool = False) -> float:
+    """``value`` as a finite float, at least ``low`` (strictly above it if ``low_open``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidArgument(f"{name}: expected a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidArgument(f"{name}: expected a finite number, got {value}")
+    if value < low or (low_open and value == low):
+        raise InvalidArgument(f"{name}: expected a number {'>' if low_open else '>='} {low:g}, got {value:g}")
+    return value
 
 
-def arrays(dtype, shape, **element_kwargs):
-    """Arrays of ``shape`` whose elements are drawn by :func:`reals`."""
-    return hnp.arrays(np.dtype(dtype), shape, elements=reals(dtype, **element_kwargs))
+def _count(name: str, value, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InvalidArgument(f"{name}: expected an integer, got {value!r}")
+    if value < low:
+        raise InvalidArgument(f"{name}: expected an integer >= {low}, got {value}")
+    return int(value)
 
 
-def scalars(dtype, **element_kwargs):
-    """0-d arrays (the scalars z, b of the paper)."""
-    return arrays(dtype, (), **element_kwargs)
+def _pool(name: str, pool, *, low: int = 1) -> tuple[int, ...]:
+    if isinstance(pool, int | np.integer) or not isinstance(pool, Sequence) or len(pool) == 0:
+        raise InvalidArgument(f"{name}: expected a non-empty sequence of sizes, got {pool!r}")
+    return tuple(_count(name, k, low=low) for k in pool)
 
 
-def sizes(pool=VECTOR_SIZES):
-    """A vector length from a fixed pool."""
-    return st.sampled_from(pool)
+def _size_or_pool(name: str, n, pool: tuple[int, ...], *, low: int = 1):
+    """A strategy of sizes: ``n`` itself, or drawn from ``pool`` when ``n`` is None."""
+    return st.sampled_from(pool) if n is None else st.just(_count(name, n, low=low))
 
 
-def vectors(dtype, n: int | None = None, **element_kwargs):
-    """Vectors of length ``n`` (drawn from ``VECTOR_SIZES`` if None)."""
-    if n is None:
-        return sizes().flatmap(lambda k: arrays(dtype, (k,), **element_kwargs))
-    return arrays(dtype, (n,), **element_kwargs)
+def _is_shape(value) -> bool:
+    return isinstance(value, tuple) and all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in value)
 
 
-def vector_pairs(dtype, *, second_nonzero: bool = False):
-    """(w, x) of one shared length; with ``second_nonzero``, every |x_i| >= 0.1 (a divisor)."""
-    divisor = {"min_magnitude": 0.1, "allow_zero": False} if second_nonzero else {}
-    return sizes().flatmap(lambda n: st.tuples(vectors(dtype, n), vectors(dtype, n, **divisor)))
+def _shapes(shape) -> st.SearchStrategy[tuple[int, ...]]:
+    """``shape`` as a strategy: a tuple, a non-empty pool of tuples, or a strategy as given."""
+    if isinstance(shape, st.SearchStrategy):
+        return shape
+    if _is_shape(shape):
+        return st.just(_checked_shape(shape))
+    if isinstance(shape, Sequence) and not isinstance(shape, str) and shape and all(_is_shape(s) for s in shape):
+        return st.sampled_from([_checked_shape(s) for s in shape])
+    raise InvalidArgument(f"shape: expected a tuple of sizes, a non-empty sequence of such tuples, or a strategy; got {shape!r}")
 
 
-def vector_and_scalar(dtype):
-    """(x, z): a vector and the scalar it is expanded against."""
-    return st.tuples(vectors(dtype), scalars(dtype))
+def _checked_shape(shape: tuple) -> tuple[int, ...]:
+    if any(k < 0 for k in shape):
+        raise InvalidArgument(f"shape: expected non-negative sizes, got {shape}")
+    return tuple(int(k) for k in shape)
 
+
+# --- exact rounding of bounds into a dtype -----------------------------------------------------
+
+def _round(dtype: np.dtype, value: Fraction, *, up: bool) -> float:
+    """The nearest value of ``dtype`` at or above (``up``) or at or below ``value``, exactly."""
+    t = dtype.type
+    r = t(float(value))
+    while (Fraction(float(r)) < value) if up else (Fraction(float(r)) > value):
+        r = np.nextafter(r, t(np.inf if up else -np.inf))
+    return float(r)
+
+
+def _smallest_normal(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).smallest_normal)
+
+
+# --- elements ----------------------------------------------------------------------------------
+
+class _Domain:
+    r"""The allowed set of one element: :math:`\{0\} \cup \{x : lo \le |x| \le hi\}` minus the
+    open intervals :math:`(k - m, k + m)` around each kink :math:`k`, as closed intervals whose
+    ends are values of the dtype, and the map that sends any float in ``[-hi, hi]`` into it."""
+
+    def __init__(self, dtype, hi: float, lo: float, allow_zero: bool, kinks: tuple[float, ...], margin: float):
+        self.hi, self.lo, self.allow_zero = hi, lo, allow_zero
+        pieces = [(-hi, -lo), (lo, hi)] if lo > 0 else [(-hi, hi)]
+        zero_allowed = allow_zero and lo > 0
+        for k in kinks:
+            left = _round(dtype, Fraction(k) - Fraction(margin), up=False)
+            right = _round(dtype, Fraction(k) + Fraction(margin), up=True)
+            pieces = [p for a, b in pieces for p in ((a, min(b, left)), (max(a, right), b)) if p[0] <= p[1]]
+            zero_allowed = zero_allowed and abs(Fraction(k)) >= Fraction(margin)
+        self.pieces = sorted(set(pieces))
+        self.points = [p for a, b in self.pieces for p in (a, b)] + ([0.0] if zero_allowed else [])
+        self.zero_allowed = zero_allowed
+        self.kinks = kinks
+        self.empty = not self.pieces and not zero_allowed
+
+    def gap(self, v: float) -> float:
+        """The gap around zero only: magnitudes below ``lo`` become 0, or ±lo if 0 is not allowed."""
+        if abs(v) >= self.lo:
+            return v + 0.0  # -0.0 -> 0.0
+        return 0.0 if self.allow_zero else math.copysign(self.lo, v)
+
+    def project(self, v: float) -> float:
+        """The gap map, then the nearest allowed value if that lands within a kink's margin."""
+        v = self.gap(v)
+        if v == 0.0 and self.zero_allowed or any(a <= v <= b for a, b in self.pieces):
+            return v
+        return min(self.points, key=lambda p: abs(p - v))
+
+
+def floats(
+    *,
+    dtype=np.float64,
+    max_magnitude: float = MAGNITUDE,
+    min_magnitude: float = MIN_MAGNITUDE,
+    allow_zero: bool = True,
+    away_from: Sequence[float] = (),
+    margin: float = KINK_MARGIN,
+) -> st.SearchStrategy[float]:
+    r"""Python floats :math:`x`, exactly representable in ``dtype``, with :math:`x = 0` (if
+    ``allow_zero``) or ``min_magnitude`` :math:`\le |x| \le` ``max_magnitude``, never
+    subnormal, and :math:`|x - k| \ge` ``margin`` for every kink :math:`k` in ``away_from``.
+
+    One bounded ``st.floats`` per value: magnitudes below ``min_magnitude`` become 0 (or
+    ±``min_magnitude`` without zero), a value inside a kink's margin moves to the nearest
+    allowed value (so the edges ``k ± margin`` are drawn often).  Shrinks towards 0, or the
+    allowed value nearest to it.
+    """
+    dtype = _lane(dtype)
+    hi = _real("max_magnitude", max_magnitude, low=0.0, low_open=True)
+    lo = _real("min_magnitude", min_magnitude, low=0.0)
+    if lo > hi:
+        raise InvalidArgument(f"min_magnitude: expected at most max_magnitude={hi:g}, got {lo:g}")
+    if hi > float(np.finfo(dtype).max):
+        raise InvalidArgument(f"max_magnitude: {hi:g} overflows {dtype}")
+    if not isinstance(allow_zero, bool):
+        raise InvalidArgument(f"allow_zero: expected a bool, got {allow_zero!r}")
+    if isinstance(away_from, str) or not isinstance(away_from, Sequence):
+        raise InvalidArgument(f"away_from: expected a sequence of kink locations, got {away_from!r}")
+    kinks = tuple(_real("away_from", k) for k in away_from)
+    margin = _real("margin", margin, low=0.0, low_open=bool(kinks))
+    # the bounds, shrunk inwards to values of dtype; lo at least the smallest normal
+    hi = _round(dtype, Fraction(hi), up=False)
+    lo = _round(dtype, Fraction(lo), up=True) if lo > 0 else 0.0
+    if lo > 0:
+        lo = max(lo, _smallest_normal(dtype))
+    if lo > hi:
+        raise InvalidArgument(f"min_magnitude: no value of {dtype} lies in [{min_magnitude:g}, {max_magnitude:g}]")
+    domain = _Domain(dtype, hi, lo, allow_zero, kinks, margin)
+    if domain.empty:
+        raise InvalidArgument(f"away_from: every value in ±[{lo:g}, {hi:g}] is within margin={margin:g} of a kink {kinks}")
+    raw = st.floats(-hi, hi, width=dtype.itemsize * 8, allow_subnormal=False)
+    return raw.map(domain.project if kinks else domain.gap)
+
+
+def arrays(*, dtype=np.float64, shape, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""Arrays of ``dtype`` whose elements are drawn by :func:`floats` (``floats_kwargs``).
+
+    ``shape`` is a tuple, a non-empty sequence of tuples (a pool: each new shape compiles
+    again, so keep it small; shrinks to the first), or a strategy of shapes.  Elements shrink
+    as in :func:`floats`.
+    """
+    dtype = _lane(dtype)
+    elements = floats(dtype=dtype, **floats_kwargs)
+    return hnp.arrays(dtype, _shapes(shape), elements=elements)
+
+
+def scalars(*, dtype=np.float64, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""0-d arrays of ``dtype`` (the scalars :math:`z, b` of the paper), drawn by :func:`floats`."""
+    return arrays(dtype=dtype, shape=(), **floats_kwargs)
+
+
+def sizes(*, pool: Sequence[int] = VECTOR_SIZES) -> st.SearchStrategy[int]:
+    r"""A size from ``pool`` (a non-empty sequence of positive integers); shrinks to the first."""
+    return st.sampled_from(_pool("pool", pool))
+
+
+def vectors(*, dtype=np.float64, n: int | None = None, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""Vectors of length ``n`` (drawn from ``VECTOR_SIZES`` if None; shrinks to the first),
+    elements drawn by :func:`floats`."""
+    shape = [(k,) for k in VECTOR_SIZES] if n is None else (_count("n", n, low=0),)
+    return arrays(dtype=dtype, shape=shape, **floats_kwargs)
+
+
+def nonzero(*, dtype=np.float64, shape, min_magnitude: float = 0.1, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""Divisors: arrays of ``shape`` (as in :func:`arrays`) with every
+    :math:`|x_i| \ge` ``min_magnitude``, so :math:`1/x_i` stays within ``1/min_magnitude``.
+    Shrinks towards ±``min_magnitude``."""
+    if floats_kwargs.get("allow_zero", False):
+        raise InvalidArgument("allow_zero: nonzero() never draws zero")
+    floats_kwargs.pop("allow_zero", None)
+    return arrays(dtype=dtype, shape=shape, min_magnitude=min_magnitude, allow_zero=False, **floats_kwargs)
+
+
+def vector_pairs(*, dtype=np.float64, second_nonzero: bool = False) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    r"""``(w, x)``: two vectors of one shared length from ``VECTOR_SIZES``; with
+    ``second_nonzero``, every :math:`|x_i| \ge 0.1` (a divisor).  Shrinks to length 1, zeros."""
+    dtype = _lane(dtype)
+    if not isinstance(second_nonzero, bool):
+        raise InvalidArgument(f"second_nonzero: expected a bool, got {second_nonzero!r}")
+    if not second_nonzero:
+        # one array of both rows: one draw of the shape, one array strategy
+        both = arrays(dtype=dtype, shape=[(2, k) for k in VECTOR_SIZES])
+        return both.map(lambda wx: (wx[0].copy(), wx[1].copy()))
+    divisors = floats(dtype=dtype, min_magnitude=0.1, allow_zero=False)
+    return st.sampled_from(VECTOR_SIZES).flatmap(
+        lambda n: st.tuples(arrays(dtype=dtype, shape=(n,)), hnp.arrays(dtype, (n,), elements=divisors)))
+
+
+def vector_and_scalar(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    r"""``(x, z)``: a vector from ``VECTOR_SIZES`` and the 0-d scalar it is expanded against."""
+    return st.tuples(vectors(dtype=dtype), scalars(dtype=dtype))
+
+
+# --- matrices ----------------------------------------------------------------------------------
+
+def matrices(*, dtype=np.float64, shape: tuple[int, int] | None = None, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""General matrices, elements drawn by :func:`floats`; ``shape`` None draws (m, n) with
+    m, n from ``MATRIX_SIZES`` (non-square included).  Shrinks to the first shape, zeros."""
+    if shape is None:
+        shape = [(m, n) for m in MATRIX_SIZES for n in MATRIX_SIZES]
+    elif not (_is_shape(shape) and len(shape) == 2):
+        raise InvalidArgument(f"shape: expected a pair (rows, columns) or None, got {shape!r}")
+    return arrays(dtype=dtype, shape=shape, **floats_kwargs)
+
+
+def symmetric_matrices(*, dtype=np.float64, n: int | None = None, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
+    r"""Symmetric :math:`A = A^\mathsf{T}`, n×n (n from ``MATRIX_SIZES`` if None): the upper
+    triangle is drawn by :func:`floats` and mirrored, so every entry keeps its guarantees."""
+    dtype = _lane(dtype)
+    elements = floats(dtype=dtype, **floats_kwargs)
+
+    def mirror(k: int):
+        rows, cols = np.triu_indices(k)
+
+        def build(upper: np.ndarray) -> np.ndarray:
+            A = np.zeros((k, k), dtype)
+            A[rows, cols] = upper
+            A[cols, rows] = upper
+            return A
+
+        return hnp.arrays(dtype, (len(rows),), elements=elements).map(build)
+
+    return _size_or_pool("n", n, MATRIX_SIZES).flatmap(mirror)
+
+
+def _spectral_ratio(name: str, max_condition, dtype: np.dtype, n_max: int) -> float:
+    r"""The largest ratio of the drawn spectrum so that the matrix, rounded to ``dtype``, still
+    has condition number at most ``max_condition``.
+
+    Rounding :math:`Q\,\mathrm{diag}(s)\,Q^\mathsf{T}` (in float64, then to ``dtype``) moves each
+    eigen- or singular value by at most :math:`\delta\,s_{max}` with
+    :math:`\delta = 4 n \varepsilon`; the ratio :math:`r` solves
+    :math:`r (1 + \delta c) / (1 - \delta c) = c`."""
+    c = _real(name, max_condition, low=1.0, low_open=True)
+    delta = 4 * n_max * float(np.finfo(dtype).eps) * c
+    r = c * (1 - delta) / (1 + delta) if delta < 1 else 0.0
+    if r <= 1:
+        raise InvalidArgument(f"{name}: {c:g} is too close to 1 (or too large) for rounding in {dtype} at n={n_max}")
+    return r
+
+
+def _orthogonal(dtype: np.dtype, k: int):
+    """Orthogonal k×k matrices (float64): Q of the QR factorisation of a drawn matrix, which is
+    orthogonal for any matrix, singular ones included; shrinks to ±I."""
+    return hnp.arrays(np.float64, (k, k), elements=floats(dtype=dtype)).map(lambda A: np.linalg.qr(A)[0])
+
+
+def _spectra(dtype: np.dtype, k: int, ratio: float):
+    """k values in [MAGNITUDE / ratio, MAGNITUDE], the largest at most ``ratio`` times the smallest."""
+    low = _round(dtype, Fraction(MAGNITUDE / ratio) * Fraction(1001, 1000), up=True)
+    return hnp.arrays(np.float64, (k,), elements=st.floats(low, MAGNITUDE, width=dtype.itemsize * 8))
+
+
+def _flush(A: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Cast to ``dtype``, rounding values below the dtype's normal range (rounding noise of an exact
+    zero) to 0, so no subnormal reaches a check."""
+    A = A.astype(dtype)
+    A[np.abs(A) < np.finfo(dtype).smallest_normal] = 0
+    return A
+
+
+def positive_definite_matrices(*, dtype=np.float64, n: int | None = None, max_condition: float = 1e3) -> st.SearchStrategy[np.ndarray]:
+    r"""Symmetric positive definite :math:`A = Q\,\mathrm{diag}(\lambda)\,Q^\mathsf{T}`, n×n (n from
+    ``MATRIX_SIZES`` if None), eigenvalues in ``[MAGNITUDE/max_condition, MAGNITUDE]``, condition
+    number :math:`\lambda_{max}/\lambda_{min} \le` ``max_condition`` after rounding to ``dtype``.
+    Built, never filtered; shrinks towards a diagonal matrix."""
+    dtype = _lane(dtype)
+    sizes_ = _size_or_pool("n", n, MATRIX_SIZES)
+    ratio = _spectral_ratio("max_condition", max_condition, dtype, max(MATRIX_SIZES) if n is None else max(n, 1))
+
+    def build(k: int):
+        def assemble(q_s):
+            Q, s = q_s
+            A = (Q * s) @ Q.T
+            return _flush((A + A.T) / 2, dtype)
+
+        return st.tuples(_orthogonal(dtype, k), _spectra(dtype, k, ratio)).map(assemble)
+
+    return sizes_.flatmap(build)
+
+
+def well_conditioned_matrices(*, dtype=np.float64, n: int | None = None, max_condition: float = 1e2) -> st.SearchStrategy[np.ndarray]:
+    r"""Square invertible :math:`A = U\,\mathrm{diag}(\sigma)\,V^\mathsf{T}`, n×n (n from
+    ``MATRIX_SIZES`` if None), singular values in ``[MAGNITUDE/max_condition, MAGNITUDE]``, so
+    :math:`\kappa_2(A) = \sigma_{max}/\sigma_{min} \le` ``max_condition`` after rounding to
+    ``dtype``.  Built, never filtered; shrinks towards a diagonal matrix."""
+    dtype = _lane(dtype)
+    sizes_ = _size_or_pool("n", n, MATRIX_SIZES)
+    ratio = _spectral_ratio("max_condition", max_condition, dtype, max(MATRIX_SIZES) if n is None else max(n, 1))
+
+    def build(k: int):
+        def assemble(u_s_v):
+            U, s, V = u_s_v
+            return _flush((U * s) @ V.T, dtype)
+
+        return st.tuples(_orthogonal(dtype, k), _spectra(dtype, k, ratio), _orthogonal(dtype, k)).map(assemble)
+
+    return sizes_.flatmap(build)
+
+
+# --- classification --------------------------------------------------------------------------
+
+def probability_vectors(*, dtype=np.float64, n: int | None = None, min_probability: float = 1e-3) -> st.SearchStrategy[np.ndarray]:
+    r"""Points of the simplex: :math:`p_i \ge` ``min_probability``, :math:`\sum_i p_i = 1`
+    exactly in ``dtype`` (in any summation order), n from ``VECTOR_SIZES`` if None.
+
+    Every :math:`p_i` is a multiple of :math:`2^{-k}` (k = mantissa bits − 4), so every partial
+    sum is exact.  Shrinks towards the uniform vector.
+    """
+    dtype = _lane(dtype)
+    quantum_bits = np.finfo(dtype).nmant - 4
+    total = 2**quantum_bits
+    p_min = _real("min_probability", min_probability, low=2.0**-quantum_bits)
+    sizes_ = _size_or_pool("n", n, VECTOR_SIZES)
+    largest = max(VECTOR_SIZES) if n is None else n
+    floor = math.ceil(p_min * total)
+    if floor * largest > total:
+        raise InvalidArgument(f"min_probability: {p_min:g} × n={largest} exceeds 1")
+
+    def build(k: int):
+        def normalise(weights: np.ndarray) -> np.ndarray:
+            spare = total - floor * k
+            counts = np.floor(spare * weights / weights.sum()).astype(np.int64)
+            counts[np.argmax(weights)] += spare - counts.sum()
+            return ((counts + floor) / total).astype(dtype)
+
+        return hnp.arrays(np.float64, (k,), elements=st.floats(1.0, 16.0)).map(normalise)
+
+    return sizes_.flatmap(build)
+
+
+def one_hot(*, dtype=np.float64, n: int | None = None) -> st.SearchStrategy[np.ndarray]:
+    r"""One-hot labels :math:`e_c` of length n (from ``VECTOR_SIZES`` if None): a single 1, zeros
+    elsewhere.  Shrinks to class 0."""
+    dtype = _lane(dtype)
+    sizes_ = _size_or_pool("n", n, VECTOR_SIZES)
+    return sizes_.flatmap(lambda k: st.integers(0, k - 1).map(lambda c: np.eye(k, dtype=dtype)[c]))
+
+
+def logits(*, dtype=np.float64, n: int | None = None, max_magnitude: float = 1e3) -> st.SearchStrategy[np.ndarray]:
+    r"""Logit vectors of length n (from ``VECTOR_SIZES`` if None) with :math:`|z_i| \le`
+    ``max_magnitude``: large logits are allowed (a softmax saturates, ``exp`` would overflow
+    unless the function under test shifts by the maximum).  Elements as in :func:`floats`."""
+    return vectors(dtype=dtype, n=n, max_magnitude=max_magnitude)
+
+
+# --- the neuron and the loss -------------------------------------------------------------------
 
 @st.composite
 def _away_from_kink(draw, dtype, w, b, X, active):
-    """Move each row x_i along w so that z_i = w·x_i + b = ±t_i with t_i >= KINK_MARGIN.
+    r"""Move each row :math:`x_i` along w so that :math:`z_i = w \cdot x_i + b = \pm t_i` with
+    :math:`t_i \ge` ``KINK_MARGIN``.
 
-    The sign of z_i is ``active[i]``; the shift x_i += (z_target - z_i) w / ||w||^2 keeps the
-    drawn X otherwise intact.  Needs ||w|| > 0, which the callers guarantee.
+    The sign of :math:`z_i` is ``active[i]``; the shift
+    :math:`x_i \mathrel{+}= (z_{target} - z_i)\, w / \|w\|^2` keeps the drawn X otherwise
+    intact.  Needs :math:`\|w\| > 0`, which the callers guarantee.
     """
-    bounds = _bounds(dtype, KINK_MARGIN, MAGNITUDE)
-    margins = draw(hnp.arrays(np.float64, active.shape, elements=st.floats(*bounds, width=_width(dtype))))
-    target = np.where(active, margins, -margins)
+    margins = draw(hnp.arrays(np.float64, active.shape, elements=floats(dtype=dtype, min_magnitude=KINK_MARGIN, allow_zero=False)))
+    target = np.where(active, np.abs(margins), -np.abs(margins))
     z = X.astype(np.float64) @ w + b
     X = X + np.outer(target - z, w) / (w.astype(np.float64) @ w)
     return X.astype(dtype)
@@ -97,45 +483,64 @@ def _away_from_kink(draw, dtype, w, b, X, active):
 
 @st.composite
 def _weights(draw, dtype, n):
-    """Weights with |w_0| >= 0.5, so ||w|| is bounded away from 0 and the neuron can be steered."""
-    w = draw(vectors(dtype, n))
-    w[0] = draw(reals(dtype, min_magnitude=0.5, allow_zero=False))
+    r"""Weights with :math:`|w_0| \ge 0.5`, so :math:`\|w\|` is bounded away from 0 and the neuron
+    can be steered."""
+    w = draw(vectors(dtype=dtype, n=n))
+    w[0] = draw(floats(dtype=dtype, min_magnitude=0.5, allow_zero=False))
     return w
 
 
-@st.composite
-def neuron_inputs(draw, dtype):
-    """(w, b, x) for one neuron with |w·x + b| >= KINK_MARGIN, active or not (50/50)."""
-    n = draw(sizes())
-    w, b = draw(_weights(dtype, n)), draw(scalars(dtype))
-    x = draw(vectors(dtype, n))
-    active = np.array([draw(st.booleans())])
-    x = draw(_away_from_kink(dtype, w, b, x[None, :], active))[0]
-    return w, b, x
+def neuron_inputs(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    r"""``(w, b, x)`` for one neuron with :math:`|w \cdot x + b| \ge` ``KINK_MARGIN``, active or
+    not (50/50); n from ``VECTOR_SIZES``.  Shrinks to n = 1, an inactive neuron."""
+    dtype = _lane(dtype)
+
+    @st.composite
+    def draw_inputs(draw):
+        n = draw(st.sampled_from(VECTOR_SIZES))
+        w, b = draw(_weights(dtype, n)), draw(scalars(dtype=dtype))
+        x = draw(vectors(dtype=dtype, n=n))
+        active = np.array([draw(st.booleans())])
+        x = draw(_away_from_kink(dtype, w, b, x[None, :], active))[0]
+        return w, b, x
+
+    return draw_inputs()
 
 
-@st.composite
-def mixed_activity(draw, size):
-    """Which of ``size`` samples are active; both kinds appear whenever size >= 2."""
-    active = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
-    if size >= 2 and (active.all() or not active.any()):
-        active[-1] = not active[-1]
-    return active
+def mixed_activity(*, size: int) -> st.SearchStrategy[np.ndarray]:
+    r"""Which of ``size`` samples are active (a boolean array); both kinds appear whenever
+    size >= 2 (a uniform draw is flipped at its last entry, never filtered)."""
+    size = _count("size", size, low=0)
+
+    def mix(flags: list[bool]) -> np.ndarray:
+        active = np.array(flags, dtype=bool)
+        if size >= 2 and (active.all() or not active.any()):
+            active[-1] = not active[-1]
+        return active
+
+    return st.lists(st.booleans(), min_size=size, max_size=size).map(mix)
 
 
-@st.composite
-def regression_batches(draw, dtype):
-    """(w, b, X, y) for the loss: X is N×n, y has N targets, and every sample keeps
-    |z_i| >= KINK_MARGIN, with active and inactive samples mixed (never filtered out)."""
-    n, size = draw(sizes()), draw(sizes(BATCH_SIZES))
-    w, b = draw(_weights(dtype, n)), draw(scalars(dtype))
-    X = draw(arrays(dtype, (size, n)))
-    X = draw(_away_from_kink(dtype, w, b, X, draw(mixed_activity(size))))
-    y = draw(arrays(dtype, (size,)))
-    return w, b, X, y
+def regression_batches(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    r"""``(w, b, X, y)`` for the loss: X is N×n, y has N targets (n from ``VECTOR_SIZES``, N from
+    ``BATCH_SIZES``), and every sample keeps :math:`|z_i| = |w \cdot x_i + b| \ge`
+    ``KINK_MARGIN``, with active and inactive samples mixed (never filtered out).  Shrinks to
+    n = N = 1."""
+    dtype = _lane(dtype)
+
+    @st.composite
+    def draw_batch(draw):
+        n, size = draw(st.sampled_from(VECTOR_SIZES)), draw(st.sampled_from(BATCH_SIZES))
+        w, b = draw(_weights(dtype, n)), draw(scalars(dtype=dtype))
+        X = draw(arrays(dtype=dtype, shape=(size, n)))
+        X = draw(_away_from_kink(dtype, w, b, X, draw(mixed_activity(size=size))))
+        y = draw(arrays(dtype=dtype, shape=(size,)))
+        return w, b, X, y
+
+    return draw_batch()
 
 
-@st.composite
-def relu_points(draw, dtype):
-    """Vectors for the broadcast ReLU with every |x_i| >= KINK_MARGIN."""
-    return (draw(vectors(dtype, min_magnitude=KINK_MARGIN, allow_zero=False)),)
+def relu_points(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray]]:
+    r"""``(x,)``: vectors for the broadcast ReLU with every :math:`|x_i| \ge` ``KINK_MARGIN``."""
+    return vectors(dtype=dtype, min_magnitude=KINK_MARGIN, allow_zero=False).map(lambda x: (x,))
+
