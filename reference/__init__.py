@@ -22,8 +22,9 @@ Every message names the argument.
 
 import importlib as _importlib
 
-TOPICS = ("jacobian", "scalar", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training")
-"""The topic modules, in the paper's order.  Every public function or class a topic module
+TOPICS = ("jacobian", "scalar", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training",
+          "layers", "softmax", "activations", "norms", "normalization", "matrices")
+"""The topic modules: the paper's, in its order, then the rules beyond it.  Every public function or class a topic module
 defines is exported here, so adding a rule is adding a function to its topic module."""
 
 

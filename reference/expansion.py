@@ -3,14 +3,15 @@ r"""Scalar expansion (Parr & Howard §4.3, §8.3).
 Adding or multiplying a vector $\mathbf{x} \in \mathbb{R}^n$ by a scalar $z$ expands the
 scalar to $\vec{1}z$: $\mathbf{x} + z \equiv \mathbf{x} + \vec{1}z$ and
 $\mathbf{x}z \equiv \mathbf{x} \otimes \vec{1}z$ (``sexp_definition``).  Both satisfy the
-element-wise diagonal condition.  z must not depend on x.
+element-wise diagonal condition.  z must not depend on x.  The paper gives only + and ×; the
+subtraction and division cases below are an extension (``ext_sexp_sub_div``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from reference.checks import as_scalar, as_vector
+from reference.checks import as_scalar, as_vector, nonzero
 
 
 def _args(x, z):
@@ -39,3 +40,37 @@ def scalar_mul_jacobian_z(x, z) -> np.ndarray:
     r"""Rule ``sexp_mul_dz``: $\partial(\mathbf{x} z)/\partial z = \mathbf{x}$, shape (n,)."""
     x, z = _args(x, z)
     return x + np.zeros_like(z)
+
+
+def scalar_sub_jacobian_x(x, z) -> np.ndarray:
+    r"""Rule ``ext_sexp_sub_div`` (x − z by x): $\partial(\mathbf{x} - z)/\partial\mathbf{x} = I$, shape (n, n)."""
+    x, z = _args(x, z)
+    return np.eye(x.shape[0], dtype=np.result_type(x, z))
+
+
+def scalar_sub_jacobian_z(x, z) -> np.ndarray:
+    r"""Rule ``ext_sexp_sub_div`` (x − z by z): $\partial(\mathbf{x} - \vec{1}z)/\partial z = -\vec{1}$, shape (n,)."""
+    x, z = _args(x, z)
+    return -np.ones(x.shape, dtype=np.result_type(x, z))
+
+
+def scalar_div_jacobian_x(x, z) -> np.ndarray:
+    r"""Rule ``ext_sexp_sub_div`` (x / z by x): $\partial(\mathbf{x}/z)/\partial\mathbf{x} = I/z$, shape (n, n).
+
+    Raises:
+        ValueError: z = 0 (decision D6).
+    """
+    x, z = _args(x, z)
+    nonzero("ext_sexp_sub_div", "z", z)
+    return np.eye(x.shape[0], dtype=np.result_type(x, z)) / z
+
+
+def scalar_div_jacobian_z(x, z) -> np.ndarray:
+    r"""Rule ``ext_sexp_sub_div`` (x / z by z): $\partial(\mathbf{x}/z)/\partial z = -\mathbf{x}/z^2$, shape (n,).
+
+    Raises:
+        ValueError: z = 0 (decision D6).
+    """
+    x, z = _args(x, z)
+    nonzero("ext_sexp_sub_div", "z", z)
+    return -x / z**2

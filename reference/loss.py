@@ -125,3 +125,36 @@ def gradient_descent_step(w, b, grad_w, grad_b, learning_rate: float):
     The gradient is stored flat with shape (n,) (decision D1), so no transpose is needed.
     """
     return w - learning_rate * grad_w, b - learning_rate * grad_b
+
+
+def mse_loss_hessian(w, b, X, y) -> np.ndarray:
+    r"""Rule ``ext_neuron_mse_hessian``: the Hessian of C with respect to $\hat{\mathbf{w}} = [\mathbf{w}; b]$.
+
+    Where no $z_i = 0$ the active set A is locally fixed and the ReLU's second derivative is 0,
+    so differentiating $\partial C/\partial\hat{\mathbf{w}} = \frac{2}{N}\sum_{i\in A} e_i\hat{\mathbf{x}}_i^T$
+    with $\partial e_i/\partial\hat{\mathbf{w}} = \hat{\mathbf{x}}_i^T$ gives
+
+    $$ H = \frac{2}{N}\sum_{i \in A}\hat{\mathbf{x}}_i\hat{\mathbf{x}}_i^T
+         = \frac{2}{N}\begin{bmatrix} X_A^TX_A & X_A^T\vec{1} \\ \vec{1}^TX_A & |A| \end{bmatrix},
+       \qquad \hat{\mathbf{x}}_i = [\mathbf{x}_i; 1] $$
+
+    (the structure of Matrix Cookbook eq. (81) with $B = \hat{X}_A^T\hat{X}_A$).  The sum
+    divides by N, all samples (decision D3).
+
+    At a tie ($z_i = 0$ for some i) C has no Hessian; sample i is then taken as inactive
+    (decision D2) and contributes nothing, which is the Hessian on the side where
+    $z_i < 0$ and what ``jax.hessian`` of the loss with ``jax.nn.relu`` returns.
+
+    Args:
+        w: weights, shape (n,).
+        b: bias, shape ().
+        X: samples as rows, shape (N, n).
+        y: targets, shape (N,); the Hessian does not depend on them.
+
+    Returns:
+        shape (n+1, n+1), symmetric positive semi-definite.
+    """
+    w, b, X, y = batch(w, b, X, y)
+    active = _activity(w, b, X)[1]
+    X_hat = append_ones(X).astype(np.result_type(w, b, X), copy=False)
+    return (2.0 / X.shape[0]) * (active[:, None] * X_hat).T @ X_hat

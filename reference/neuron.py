@@ -108,3 +108,17 @@ def neuron_activation_grad_b(w, b, x) -> np.ndarray:
         shape ().
     """
     return relu_derivative(affine(w, b, x)) * affine_grad_b(w, b, x)
+
+
+def neuron_activation_grad_x(w, b, x) -> np.ndarray:
+    r"""Rule ``ext_neuron_dx``: $\partial\max(0, \mathbf{w}\cdot\mathbf{x} + b)/\partial\mathbf{x} = \mathbb{1}[z > 0]\,\mathbf{w}^T$.
+
+    The signal a neuron passes back into its inputs, which the paper omits: ``dot_dx`` composed
+    with ``relu_scalar``, with derivative 0 at z = 0 (decision D2).
+
+    Returns:
+        shape (n,).
+    """
+    w, b, x = as_vector("w", w), as_scalar("b", b), as_vector("x", x)
+    same_length(w=w, x=x)
+    return relu_derivative(affine(w, b, x)) * (w + np.zeros_like(x))
