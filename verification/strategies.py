@@ -296,18 +296,23 @@ def vector_pairs(*, dtype=np.float64, second_nonzero: bool = False) -> st.Search
     dtype = _lane(dtype)
     if not isinstance(second_nonzero, bool):
         raise InvalidArgument(f"second_nonzero: expected a bool, got {second_nonzero!r}")
+    # one array of both rows: one draw of the shape and of the elements, the cheapest for hypothesis
+    both = arrays(dtype=dtype, shape=[(2, k) for k in VECTOR_SIZES])
     if not second_nonzero:
-        # one array of both rows: one draw of the shape, one array strategy
-        both = arrays(dtype=dtype, shape=[(2, k) for k in VECTOR_SIZES])
         return both.map(lambda wx: (wx[0].copy(), wx[1].copy()))
-    divisors = floats(dtype=dtype, min_magnitude=0.1, allow_zero=False)
-    return st.sampled_from(VECTOR_SIZES).flatmap(
-        lambda n: st.tuples(arrays(dtype=dtype, shape=(n,)), hnp.arrays(dtype, (n,), elements=divisors)))
+    return both.map(lambda wx: (wx[0].copy(), _at_least(wx[1], 0.1)))
+
+
+def _at_least(x: np.ndarray, low: float) -> np.ndarray:
+    """``x`` with every magnitude raised to at least ``low`` (``low`` a value of x's dtype); 0 becomes +low."""
+    return np.where(x < 0, -1, 1).astype(x.dtype) * np.maximum(np.abs(x), x.dtype.type(low))
 
 
 def vector_and_scalar(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-    r"""``(x, z)``: a vector from ``VECTOR_SIZES`` and the 0-d scalar it is expanded against."""
-    return st.tuples(vectors(dtype=dtype), scalars(dtype=dtype))
+    r"""``(x, z)``: a vector from ``VECTOR_SIZES`` and the 0-d scalar it is expanded against
+    (drawn as one array of n + 1 values)."""
+    joined = arrays(dtype=dtype, shape=[(k + 1,) for k in VECTOR_SIZES])
+    return joined.map(lambda xz: (xz[:-1].copy(), xz[-1].copy()))
 
 
 # --- matrices ----------------------------------------------------------------------------------
@@ -358,16 +363,15 @@ def _spectral_ratio(name: str, max_condition, dtype: np.dtype, n_max: int) -> fl
     return r
 
 
-def _orthogonal(dtype: np.dtype, k: int):
-    """Orthogonal k×k matrices (float64): Q of the QR factorisation of a drawn matrix, which is
-    orthogonal for any matrix, singular ones included; shrinks to ±I."""
-    return hnp.arrays(np.float64, (k, k), elements=floats(dtype=dtype)).map(lambda A: np.linalg.qr(A)[0])
+def _orthogonal(A: np.ndarray) -> np.ndarray:
+    """Q of the QR factorisation of ``A``: orthogonal for any square matrix, singular ones included."""
+    return np.linalg.qr(A)[0]
 
 
-def _spectra(dtype: np.dtype, k: int, ratio: float):
-    """k values in [MAGNITUDE / ratio, MAGNITUDE], the largest at most ``ratio`` times the smallest."""
-    low = _round(dtype, Fraction(MAGNITUDE / ratio) * Fraction(1001, 1000), up=True)
-    return hnp.arrays(np.float64, (k,), elements=st.floats(low, MAGNITUDE, width=dtype.itemsize * 8))
+def _spectrum(v: np.ndarray, ratio: float) -> np.ndarray:
+    """Drawn values in [-MAGNITUDE, MAGNITUDE] mapped to [MAGNITUDE / ratio, MAGNITUDE] by |v|; 0 maps to the smallest."""
+    low = MAGNITUDE / ratio
+    return low + np.abs(v) / MAGNITUDE * (MAGNITUDE - low)
 
 
 def _flush(A: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -382,18 +386,18 @@ def positive_definite_matrices(*, dtype=np.float64, n: int | None = None, max_co
     r"""Symmetric positive definite :math:`A = Q\,\mathrm{diag}(\lambda)\,Q^\mathsf{T}`, n×n (n from
     ``MATRIX_SIZES`` if None), eigenvalues in ``[MAGNITUDE/max_condition, MAGNITUDE]``, condition
     number :math:`\lambda_{max}/\lambda_{min} \le` ``max_condition`` after rounding to ``dtype``.
-    Built, never filtered; shrinks towards a diagonal matrix."""
+    Built from one drawn array, never filtered; shrinks towards a multiple of the identity."""
     dtype = _lane(dtype)
     sizes_ = _size_or_pool("n", n, MATRIX_SIZES)
     ratio = _spectral_ratio("max_condition", max_condition, dtype, max(MATRIX_SIZES) if n is None else max(n, 1))
 
     def build(k: int):
-        def assemble(q_s):
-            Q, s = q_s
-            A = (Q * s) @ Q.T
-            return _flush((A + A.T) / 2, dtype)
+        def assemble(A: np.ndarray) -> np.ndarray:
+            Q = _orthogonal(A[:k])
+            S = (Q * _spectrum(A[k], ratio)) @ Q.T
+            return _flush((S + S.T) / 2, dtype)
 
-        return st.tuples(_orthogonal(dtype, k), _spectra(dtype, k, ratio)).map(assemble)
+        return hnp.arrays(np.float64, (k + 1, k), elements=floats(dtype=dtype)).map(assemble)
 
     return sizes_.flatmap(build)
 
@@ -402,17 +406,17 @@ def well_conditioned_matrices(*, dtype=np.float64, n: int | None = None, max_con
     r"""Square invertible :math:`A = U\,\mathrm{diag}(\sigma)\,V^\mathsf{T}`, n×n (n from
     ``MATRIX_SIZES`` if None), singular values in ``[MAGNITUDE/max_condition, MAGNITUDE]``, so
     :math:`\kappa_2(A) = \sigma_{max}/\sigma_{min} \le` ``max_condition`` after rounding to
-    ``dtype``.  Built, never filtered; shrinks towards a diagonal matrix."""
+    ``dtype``.  Built from one drawn array, never filtered; shrinks towards a multiple of the identity."""
     dtype = _lane(dtype)
     sizes_ = _size_or_pool("n", n, MATRIX_SIZES)
     ratio = _spectral_ratio("max_condition", max_condition, dtype, max(MATRIX_SIZES) if n is None else max(n, 1))
 
     def build(k: int):
-        def assemble(u_s_v):
-            U, s, V = u_s_v
-            return _flush((U * s) @ V.T, dtype)
+        def assemble(A: np.ndarray) -> np.ndarray:
+            U, V = _orthogonal(A[:k]), _orthogonal(A[k:2 * k])
+            return _flush((U * _spectrum(A[2 * k], ratio)) @ V.T, dtype)
 
-        return st.tuples(_orthogonal(dtype, k), _spectra(dtype, k, ratio), _orthogonal(dtype, k)).map(assemble)
+        return hnp.arrays(np.float64, (2 * k + 1, k), elements=floats(dtype=dtype)).map(assemble)
 
     return sizes_.flatmap(build)
 
@@ -465,46 +469,44 @@ def logits(*, dtype=np.float64, n: int | None = None, max_magnitude: float = 1e3
 
 # --- the neuron and the loss -------------------------------------------------------------------
 
-@st.composite
-def _away_from_kink(draw, dtype, w, b, X, active):
-    r"""Move each row :math:`x_i` along w so that :math:`z_i = w \cdot x_i + b = \pm t_i` with
-    :math:`t_i \ge` ``KINK_MARGIN``.
+def _steered(dtype: np.dtype, N: int, n: int, draw_batch: np.ndarray):
+    r"""``(w, b, X, y, active)`` from one drawn (N+1)×(n+2) array: row 0 is ``[w, b, ·]``, row
+    :math:`i \ge 1` is ``[x_i, y_i, m_i]``, with the rows of X moved so that every sample sits at
+    least ``KINK_MARGIN`` from the ReLU kink.
 
-    The sign of :math:`z_i` is ``active[i]``; the shift
-    :math:`x_i \mathrel{+}= (z_{target} - z_i)\, w / \|w\|^2` keeps the drawn X otherwise
-    intact.  Needs :math:`\|w\| > 0`, which the callers guarantee.
+    :math:`|w_0|` is raised to at least 0.5 (so :math:`\|w\|` is bounded away from 0 and the
+    neuron can be steered); sample i is active iff :math:`m_i > 0`, flipped at the last sample if
+    N >= 2 and all agree (never filtered); the shift
+    :math:`x_i \mathrel{+}= (z_{target} - z_i)\, w / \|w\|^2` puts
+    :math:`z_i = w \cdot x_i + b` at :math:`\pm\max(|m_i|, \text{KINK\_MARGIN})` and keeps the
+    drawn X otherwise intact.  One array is one draw: this is the cheapest way hypothesis
+    generates (and shrinks) the whole batch.
     """
-    margins = draw(hnp.arrays(np.float64, active.shape, elements=floats(dtype=dtype, min_magnitude=KINK_MARGIN, allow_zero=False)))
-    target = np.where(active, np.abs(margins), -np.abs(margins))
-    z = X.astype(np.float64) @ w + b
-    X = X + np.outer(target - z, w) / (w.astype(np.float64) @ w)
-    return X.astype(dtype)
+    A = draw_batch
+    w, b = A[0, :n].copy(), A[0, n].copy()
+    w[0] = math.copysign(max(abs(float(w[0])), 0.5), float(w[0]))
+    X, y, m = A[1:, :n], A[1:, n].copy(), A[1:, n + 1].astype(np.float64)
+    active = m > 0
+    if N >= 2 and (active.all() or not active.any()):
+        active[-1] = not active[-1]
+    t = np.maximum(np.abs(m), KINK_MARGIN)
+    target = np.where(active, t, -t)
+    w64 = w.astype(np.float64)
+    z = X.astype(np.float64) @ w64 + float(b)
+    X = (X + np.outer(target - z, w64) / (w64 @ w64)).astype(dtype)
+    return w, b, X, y, active
 
 
-@st.composite
-def _weights(draw, dtype, n):
-    r"""Weights with :math:`|w_0| \ge 0.5`, so :math:`\|w\|` is bounded away from 0 and the neuron
-    can be steered."""
-    w = draw(vectors(dtype=dtype, n=n))
-    w[0] = draw(floats(dtype=dtype, min_magnitude=0.5, allow_zero=False))
-    return w
+def _batches(dtype: np.dtype, batch_sizes: tuple[int, ...]):
+    shapes = [(N + 1, n + 2) for N in batch_sizes for n in VECTOR_SIZES]
+    return arrays(dtype=dtype, shape=shapes).map(lambda A: _steered(dtype, A.shape[0] - 1, A.shape[1] - 2, A))
 
 
 def neuron_inputs(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     r"""``(w, b, x)`` for one neuron with :math:`|w \cdot x + b| \ge` ``KINK_MARGIN``, active or
-    not (50/50); n from ``VECTOR_SIZES``.  Shrinks to n = 1, an inactive neuron."""
-    dtype = _lane(dtype)
-
-    @st.composite
-    def draw_inputs(draw):
-        n = draw(st.sampled_from(VECTOR_SIZES))
-        w, b = draw(_weights(dtype, n)), draw(scalars(dtype=dtype))
-        x = draw(vectors(dtype=dtype, n=n))
-        active = np.array([draw(st.booleans())])
-        x = draw(_away_from_kink(dtype, w, b, x[None, :], active))[0]
-        return w, b, x
-
-    return draw_inputs()
+    not (about 50/50), :math:`|w_0| \ge 0.5`; n from ``VECTOR_SIZES``.  Shrinks to n = 1, an
+    inactive neuron."""
+    return _batches(_lane(dtype), (1,)).map(lambda batch: (batch[0], batch[1], batch[2][0]))
 
 
 def mixed_activity(*, size: int) -> st.SearchStrategy[np.ndarray]:
@@ -523,21 +525,10 @@ def mixed_activity(*, size: int) -> st.SearchStrategy[np.ndarray]:
 
 def regression_batches(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     r"""``(w, b, X, y)`` for the loss: X is N×n, y has N targets (n from ``VECTOR_SIZES``, N from
-    ``BATCH_SIZES``), and every sample keeps :math:`|z_i| = |w \cdot x_i + b| \ge`
-    ``KINK_MARGIN``, with active and inactive samples mixed (never filtered out).  Shrinks to
-    n = N = 1."""
-    dtype = _lane(dtype)
-
-    @st.composite
-    def draw_batch(draw):
-        n, size = draw(st.sampled_from(VECTOR_SIZES)), draw(st.sampled_from(BATCH_SIZES))
-        w, b = draw(_weights(dtype, n)), draw(scalars(dtype=dtype))
-        X = draw(arrays(dtype=dtype, shape=(size, n)))
-        X = draw(_away_from_kink(dtype, w, b, X, draw(mixed_activity(size=size))))
-        y = draw(arrays(dtype=dtype, shape=(size,)))
-        return w, b, X, y
-
-    return draw_batch()
+    ``BATCH_SIZES``), :math:`|w_0| \ge 0.5`, and every sample keeps
+    :math:`|z_i| = |w \cdot x_i + b| \ge` ``KINK_MARGIN``, with active and inactive samples mixed
+    whenever N >= 2 (never filtered out).  Shrinks to n = N = 1."""
+    return _batches(_lane(dtype), BATCH_SIZES).map(lambda batch: batch[:4])
 
 
 def relu_points(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray]]:
