@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verification.cli import reference_functions
 from verification.oracles import evaluate
 from verification.rules import RULES, SPECIAL_POINTS, get_rule
 
@@ -38,10 +37,9 @@ def test_names_are_unique_catalog_ids():
     assert set(names) == CATALOG_IDS_IN_TABLE
 
 
-def test_every_rule_has_a_formula_and_calls_the_reference():
+def test_every_rule_has_a_formula_and_a_section():
     for rule in RULES:
         assert rule.formula and rule.section.startswith("§")
-        assert reference_functions(rule), f"{rule.name}: its derivative calls no reference function"
 
 
 def test_special_points_name_rules_in_the_table():
@@ -55,11 +53,3 @@ def test_declared_output_kind_matches_jax(rule, data):
     args = data.draw(rule.inputs(np.float64))
     assert len(args) == len(rule.args)
     assert (evaluate(rule, *args)["value"].shape == ()) == rule.scalar_output
-
-
-def test_readme_lists_every_rule():
-    from pathlib import Path
-
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    for rule in RULES:
-        assert f"| `{rule.name}` |" in readme, f"README.md's rule table lacks {rule.name}"

@@ -1,162 +1,126 @@
-"""``python -m verification``: verify every rule, list the table, train, benchmark.
+"""The command line, ``python -m verification`` or ``matrix-calculus``.
 
-This module only parses arguments, prints, and sets the exit status; the work is done by
-``verification.verify`` (and ``verification.training`` / ``verification.bench``).
+Each subcommand parses its arguments, calls the library and prints; ``main`` turns the
+outcome into the exit status (see ``EPILOG``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
+import os
 import sys
-import time
+from importlib.metadata import PackageNotFoundError, version
 
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
+from verification.cli import rules as rules_command
+from verification.cli import train as train_command
+from verification.cli import verify as verify_command
+from verification.cli.console import INTERRUPTED, USAGE_ERROR, print_interrupted
+from verification.rules import RULES_BY_NAME
 
-import reference
-from verification.cli import train as train_cli
-from verification.compare import format_comparison
-from verification.oracles import DTYPES
-from verification.rules import RULES, RULES_BY_NAME, Rule
-from verification.verify import RuleResult, verify_rule
+DISTRIBUTION = "matrix-calculus-verified"
 
-DEFAULT_EXAMPLES = 50
+EPILOG = """\
+exit status:
+  0    every rule and check passed (or the command did what it was asked)
+  1    a rule or a check failed, or training diverged
+  2    bad usage or input (the message on stderr names the option)
+  130  interrupted (Ctrl-C)
 
+Errors and warnings go to stderr; with --json - stdout carries only the JSON.
+"""
 
-def _console(stderr: bool = False) -> Console:
-    """A console that is wide enough for the formulas when the output is not a terminal."""
-    console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(stderr=stderr, width=160)
-
-
-def reference_functions(rule: Rule) -> list[str]:
-    """The public ``reference`` functions a rule's hand-written derivative calls."""
-    names, seen, stack = [], set(), [rule.reference]
-    while stack:
-        fn = stack.pop()
-        code = getattr(fn, "__code__", None)
-        if fn in seen or code is None:
-            name = getattr(fn, "__name__", "")
-            if name in reference.__all__ and name not in names:
-                names.append(name)
-            continue
-        seen.add(fn)
-        if fn.__name__ in reference.__all__ and fn.__module__.startswith("reference"):
-            names.append(fn.__name__)
-            continue
-        names += [n for n in code.co_names if n in reference.__all__ and n not in names]
-        stack += [v for n in code.co_names if callable(v := fn.__globals__.get(n)) and n.startswith("_")]
-    return names
+_BEFORE = "before_"
+"""Prefix of the destinations of the verify options given before any subcommand."""
 
 
-def _verify(args) -> int:
-    rules = RULES if not args.rule else [RULES_BY_NAME[name] for name in args.rule]
-    console = _console(stderr=args.json == "-")
-    started = time.perf_counter()
-    results: list[RuleResult] = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("verifying", total=len(rules))
-        for rule in rules:
-            progress.update(task, description=f"verifying {rule.name}")
-            results.append(verify_rule(rule, dtype=DTYPES[args.dtype], examples=args.examples, random_seed=args.seed))
-            progress.advance(task)
-    elapsed = time.perf_counter() - started
-    passed = all(r.passed for r in results)
-
-    table = Table(title=f"{len(results)} rules × oracles, {args.dtype}, {args.examples} examples each")
-    for column in ("rule", "formula", "oracles", "examples", "max abs err", "max rel err", "result"):
-        table.add_column(column, overflow="fold", no_wrap=column == "rule")
-    for r in results:
-        derivative_stats = [s for name, s in r.oracles.items() if name != "value"]
-        table.add_row(
-            r.rule.name, Text(r.rule.formula), ", ".join(r.rule.oracles), str(r.examples),
-            f"{max((s.max_abs_err for s in derivative_stats), default=0):.2g}",
-            f"{max((s.max_rel_err for s in derivative_stats), default=0):.2g}",
-            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
-        )
-    console.print(table)
-    for r in results:
-        if r.failure is not None:
-            console.print(format_comparison(r.failure), markup=False, highlight=False)
-    n_failed = sum(not r.passed for r in results)
-    console.print(f"{len(results) - n_failed} passed, {n_failed} failed in {elapsed:.1f} s", highlight=False)
-
-    if args.json:
-        document = {"passed": passed, "dtype": args.dtype, "examples": args.examples,
-                    "rules": [r.to_json() for r in results]}
-        text = json.dumps(document, indent=2)
-        if args.json == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            with open(args.json, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-    return 0 if passed else 1
+def _prog() -> str:
+    """The name the user typed: ``matrix-calculus``, or ``python -m verification``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m verification" if name in ("", "__main__.py", "-c") else name
 
 
-def _rules(args) -> int:
-    table = Table(title=f"{len(RULES)} rules")
-    for column in ("rule", "section", "formula", "reference", "oracles"):
-        table.add_column(column, overflow="fold")
-    for rule in RULES:
-        table.add_row(rule.name, rule.section, Text(rule.formula),
-                      ", ".join(f"reference.{n}" for n in reference_functions(rule)), ", ".join(rule.oracles))
-    _console().print(table)
-    return 0
+def _version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
-def _main_job(args) -> int:
-    """The bare command: verify every rule, then check that hand and autodiff training agree."""
-    status = _verify(args)
-    from verification.training import agreement_summary
-
-    summary = agreement_summary()
-    console = _console()
-    verdict = "agree" if summary["agree"] else "DISAGREE"
-    console.print(
-        f"training, {summary['steps']} steps, float64: hand-derived and jax.grad trajectories {verdict} "
-        f"(max loss difference {summary['max_loss_diff']:.2g}, max parameter difference "
-        f"{summary['max_param_diff']:.2g}, tolerance {summary['tolerance']:.2g}); final loss {summary['final_loss']:.4g}",
-        highlight=False,
-    )
-    return status if summary["agree"] else 1
-
-
-def _add_verify_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rule", action="append", metavar="NAME",
-                        help="verify only this rule (repeatable); see `rules` for the names")
-    parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES,
-                        help=f"hypothesis examples per rule (default {DEFAULT_EXAMPLES})")
-    parser.add_argument("--dtype", choices=tuple(DTYPES), default="float64", help="precision lane (default float64)")
-    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH, or to stdout with -")
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m verification",
+        prog=prog or _prog(),
         description="Verify every matrix-calculus rule of Parr & Howard against jax.jacfwd, jax.jacrev and jax.grad. "
         "With no subcommand: verify all rules and check a short training run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_verify_options(parser)
-    parser.set_defaults(func=_main_job)
-    sub = parser.add_subparsers(title="subcommands", metavar="COMMAND")
-    verify = sub.add_parser("verify", help="verify all rules (or --rule NAME) and print a report")
-    _add_verify_options(verify)
-    verify.set_defaults(func=_verify)
-    sub.add_parser("rules", help="list the rule table").set_defaults(func=_rules)
-    train_cli.register(sub)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    verify_command.add_options(parser, dest_prefix=_BEFORE)
+    sub = parser.add_subparsers(title="subcommands", metavar="COMMAND", dest="command")
+    verify = sub.add_parser("verify", help="verify all rules (or --rule NAME) and print a report",
+                            description="Verify the rules against JAX and print a report.",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify_command.add_options(verify)
+    verify.set_defaults(func=verify_command.run_verify, command_parser=verify)
+    rules_command.register(sub)
+    train_command.register(sub)
     return parser
 
 
+def _merge_options_before_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Options given before the subcommand count as if given after it, for ``verify`` and the
+    bare command; any other subcommand rejects them rather than ignore them."""
+    before = {name: getattr(args, _BEFORE + name) for name in verify_command.OPTIONS}
+    given = {name: value for name, value in before.items() if value is not None}
+    if args.command not in (None, "verify"):
+        if given:
+            flags = ", ".join(f"--{name}" for name in given)
+            parser.error(f"{flags} before the subcommand applies to verify and to the bare command, not to {args.command}")
+        return
+    for name, value in given.items():
+        after = getattr(args, name, None)
+        if name == "rule":
+            args.rule = value + (after or [])
+        elif after is not None and after != value:
+            parser.error(f"--{name} given twice, as {value} and as {after}")
+        else:
+            setattr(args, name, value)
+    verify_command.with_defaults(args)
+
+
+def _unknown_rules(names: list[str]) -> str | None:
+    """The error for rule names not in the table, with the close names, or None."""
+    unknown = [name for name in names if name not in RULES_BY_NAME]
+    if not unknown:
+        return None
+    parts = []
+    for name in unknown:
+        close = [known for known in RULES_BY_NAME if known.startswith(name)]
+        close += [m for m in difflib.get_close_matches(name, RULES_BY_NAME, n=4) if m not in close]
+        parts.append(f"unknown rule {name!r}" + (f"; did you mean {', '.join(close[:4])}?" if close else ""))
+    return "; ".join(parts) + f" (`{_prog()} rules` lists them all)"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (see ``EPILOG``)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "examples", 1) < 1:
-        parser.error(f"--examples must be at least 1, got {args.examples}")
-    unknown = [name for name in getattr(args, "rule", None) or [] if name not in RULES_BY_NAME]
-    if unknown:
-        parser.error(f"unknown rule {', '.join(map(repr, unknown))}; run `python -m verification rules` for the names")
-    return args.func(args)
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args.func = verify_command.run_main_job
+        _merge_options_before_subcommand(parser, args)
+        if args.command in (None, "verify"):
+            command_parser = getattr(args, "command_parser", parser)
+            if message := _unknown_rules(args.rule or []):
+                command_parser.error(message)
+            if message := verify_command.check_json_path(args.json):
+                command_parser.error(message)
+        return args.func(args)
+    except SystemExit as stop:  # argparse: --help and --version (0), usage errors (2)
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print_interrupted()
+        return INTERRUPTED

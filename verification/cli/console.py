@@ -37,11 +37,16 @@ def console(*, stderr: bool = False, width: int | None = None) -> Console:
 
 def table(title: str | None = None) -> Table:
     """An empty table, compact enough for 80 columns; add columns with the two functions below."""
-    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                 title_justify="left")
 
 
 def add_folding_column(table: Table, header: str, **options) -> None:
-    """A column of text that may wrap between words and fold a word too long for it."""
+    """A column of text that may wrap between words and fold a word too long for it.
+
+    A ``min_width`` option is kept even when the table is too wide (rich re-measures every
+    column at its minimum after shrinking), so an identifier of that length stays whole.
+    """
     table.add_column(header, overflow="fold", **options)
 
 
