@@ -7,6 +7,8 @@ floating arrays keep their precision (float32 stays float32).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -33,7 +35,11 @@ def as_real_array(name: str, value, *, ndim: int | None = None) -> np.ndarray:
     if ndim is not None and array.ndim != ndim:
         wanted = {0: "a scalar", 1: "a 1-D vector", 2: "a 2-D matrix"}.get(ndim, f"{ndim}-D")
         raise ValueError(f"{name}: expected {wanted}, got an array of shape {array.shape}")
-    if not np.all(np.isfinite(array)):
+    # A finite sum proves every entry finite (NaN and inf propagate through it) in one pass
+    # without a boolean copy of the array; only a non-finite sum, overflow included, looks closer.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(array)
+    if not np.isfinite(total) and not np.all(np.isfinite(array)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         where = f" at index {bad}" if bad else ""
         raise ValueError(f"{name}: contains NaN or inf{where} (value {array[bad]!r})")
@@ -81,3 +87,40 @@ def batch(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if X.shape[1] != w.shape[0]:
         raise ValueError(f"X must have one column per weight: X has {X.shape[1]} columns, w has {w.shape[0]} entries")
     return w, b, X, y
+
+
+def check_steps(steps) -> int:
+    """``steps`` must be an integer >= 1."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"steps: expected an integer, got {type(steps).__name__} {steps!r}")
+    if steps < 1:
+        raise ValueError(f"steps: must be at least 1, got {steps}")
+    return int(steps)
+
+
+def check_learning_rate(learning_rate) -> float:
+    """``learning_rate`` must be a finite real number > 0."""
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate: expected a real number, got {type(learning_rate).__name__} {learning_rate!r}")
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate: must be a finite number > 0, got {learning_rate}")
+    return float(learning_rate)
+
+
+def check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """X must be a finite 2-D (N, n) array and y a finite vector of N targets."""
+    X = as_real_array("X", X, ndim=2)
+    y = as_vector("y", y)
+    same_length(X=X, y=y)
+    if X.shape[0] == 0:
+        raise ValueError(f"X: needs at least one sample (row), got shape {X.shape}")
+    return X, y
+
+
+def check_initial(w0, b0, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """w0 must be a finite vector with one entry per column of X, b0 a finite scalar."""
+    w0 = as_vector("w0", w0)
+    b0 = as_scalar("b0", b0)
+    if w0.shape[0] != n_features:
+        raise ValueError(f"w0: needs one entry per column of X ({n_features}), got {w0.shape[0]}")
+    return w0, b0

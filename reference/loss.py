@@ -22,16 +22,25 @@ def _activity(w, b, X):
     return z, (z > 0).astype(z.dtype)
 
 
-def _loss(w, b, X, y) -> np.ndarray:
+def _loss_and_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     z, active = _activity(w, b, X)
     residual = y - z * active  # v = y - max(0, z)
-    return np.asarray(residual @ residual / X.shape[0])
-
-
-def _loss_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray]:
-    z, active = _activity(w, b, X)
     signal = (2.0 / X.shape[0]) * active * (z - y)  # (2/N) 1[z_i > 0] e_i
-    return signal @ X, np.asarray(signal.sum())
+    return np.asarray(residual @ residual / X.shape[0]), signal @ X, np.asarray(signal.sum())
+
+
+def loss_and_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""$C$, $\partial C/\partial\mathbf{w}$ and $\partial C/\partial b$ from one evaluation of $z_i = \mathbf{w}\cdot\mathbf{x}_i + b$.
+
+    With the signal $s_i = \frac{2}{N}\,\mathbb{1}[z_i > 0]\,e_i$:
+    $C = \frac{1}{N}\sum_i (y_i - \max(0, z_i))^2$, $\partial C/\partial\mathbf{w} = \sum_i s_i\,\mathbf{x}_i^T$,
+    $\partial C/\partial b = \sum_i s_i$.  :func:`mse_loss`, :func:`mse_loss_grad_w`,
+    :func:`mse_loss_grad_b` and ``reference.train`` all compute through this one function.
+
+    Returns:
+        ``(C, grad_w, grad_b)`` with shapes (), (n,), ().
+    """
+    return _loss_and_grads(*batch(w, b, X, y))
 
 
 def mse_loss(w, b, X, y) -> np.ndarray:
@@ -46,7 +55,7 @@ def mse_loss(w, b, X, y) -> np.ndarray:
     Returns:
         C, shape ().
     """
-    return _loss(*batch(w, b, X, y))
+    return loss_and_grads(w, b, X, y)[0]
 
 
 def mse_loss_grad_w(w, b, X, y) -> np.ndarray:
@@ -55,7 +64,7 @@ def mse_loss_grad_w(w, b, X, y) -> np.ndarray:
     Returns:
         shape (n,).
     """
-    return _loss_grads(*batch(w, b, X, y))[0]
+    return loss_and_grads(w, b, X, y)[1]
 
 
 def mse_loss_grad_b(w, b, X, y) -> np.ndarray:
@@ -64,7 +73,7 @@ def mse_loss_grad_b(w, b, X, y) -> np.ndarray:
     Returns:
         shape ().
     """
-    return _loss_grads(*batch(w, b, X, y))[1]
+    return loss_and_grads(w, b, X, y)[2]
 
 
 def residual_jacobian_w(w, b, X, y) -> np.ndarray:
@@ -116,7 +125,7 @@ def mse_loss_grad_folded(w_hat, X_hat, y) -> np.ndarray:
         shape (n+1,).
     """
     w_hat, _, X_hat, y = batch(w_hat, 0.0, X_hat, y)
-    return _loss_grads(w_hat, 0.0, X_hat, y)[0]
+    return _loss_and_grads(w_hat, 0.0, X_hat, y)[1]
 
 
 def gradient_descent_step(w, b, grad_w, grad_b, learning_rate: float):

@@ -10,21 +10,20 @@ with $\frac{\partial C}{\partial \mathbf{w}} = \frac{2}{N}\sum_{i\in A} e_i\,\ma
 $\frac{\partial C}{\partial b} = \frac{2}{N}\sum_{i\in A} e_i$, where $e_i = \mathbf{w}\cdot\mathbf{x}_i + b - y_i$
 and $A = \{i : \mathbf{w}\cdot\mathbf{x}_i + b > 0\}$.  $\eta$ is ``learning_rate``.
 
-The arguments are checked once; every step then runs the kernels behind
-``reference.mse_loss``, ``mse_loss_grad_w`` and ``mse_loss_grad_b`` on one shared evaluation
-of $z = X\mathbf{w} + b$, so a step reads X twice (once for z, once for $X^T$ times the signal)
-and gives bit for bit what those three public functions give.
+The arguments are checked once; every step then runs ``reference.loss_and_grads`` (without
+checking X again): one evaluation of $z = X\mathbf{w} + b$, so a step reads X twice (once for z,
+once for $X^T$ times the signal) and gives bit for bit what ``reference.mse_loss``,
+``mse_loss_grad_w`` and ``mse_loss_grad_b`` give.
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from reference.checks import as_real_array, as_scalar, as_vector, same_length
-from reference.loss import _activity, gradient_descent_step
+from reference.checks import as_real_array, check_data, check_initial, check_learning_rate, check_steps
+from reference.loss import _loss_and_grads, gradient_descent_step
 
 
 @dataclass(frozen=True)
@@ -36,75 +35,51 @@ class TrainResult:
         b: final bias, shape () (or (K,)).
         losses: the loss before each step, shape (steps,) (or (K, steps)).
         final_loss: the loss at the final ``w``, ``b``, shape () (or (K,)).
+        active_fraction: the fraction of samples with $z_i > 0$ at the final ``w``, ``b`` (or
+            (K,) of them): 0 means a dead neuron, whose gradient is 0.
     """
 
     w: np.ndarray
     b: np.ndarray
     losses: np.ndarray
     final_loss: np.ndarray
+    active_fraction: float | np.ndarray | None = None
 
 
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or inf: the learning rate is too large for the data.
 
     ``step`` is the index into ``losses`` of the first non-finite loss (``steps`` when only the
-    loss after the last step is non-finite).
+    loss after the last step is non-finite).  ``suggested_learning_rate`` is
+    :func:`stable_learning_rate` of the data, a rate under which this cannot happen.
     """
 
-    def __init__(self, step: int, value: float, learning_rate: float):
-        self.step, self.value, self.learning_rate = step, value, learning_rate
+    def __init__(self, step: int, value: float, learning_rate: float, suggested_learning_rate: float):
+        self.step, self.value = step, value
+        self.learning_rate, self.suggested_learning_rate = learning_rate, suggested_learning_rate
         super().__init__(
-            f"training diverged: the loss is {value} at step {step}; "
-            f"learning_rate={learning_rate:g} is too large for this data, try a smaller learning_rate"
+            f"training diverged: the loss is {value} at step {step}; learning_rate={learning_rate:g} is too large "
+            f"for this data: learning_rate={suggested_learning_rate:.3g} is stable (stable_learning_rate of X)"
         )
 
 
-def check_steps(steps) -> int:
-    """``steps`` must be an integer >= 1."""
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"steps: expected an integer, got {type(steps).__name__} {steps!r}")
-    if steps < 1:
-        raise ValueError(f"steps: must be at least 1, got {steps}")
-    return int(steps)
+def stable_learning_rate(X, fraction: float = 0.5) -> float:
+    r"""``fraction`` / $\lambda_{max}$ of $\frac{2}{N}\hat X^T\hat X$, where $\hat X = [X, \vec{1}]$.
 
-
-def check_learning_rate(learning_rate) -> float:
-    """``learning_rate`` must be a finite real number > 0."""
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-        raise TypeError(f"learning_rate: expected a real number, got {type(learning_rate).__name__} {learning_rate!r}")
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate: must be a finite number > 0, got {learning_rate}")
-    return float(learning_rate)
-
-
-def check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
-    """X must be a finite 2-D (N, n) array and y a finite vector of N targets."""
-    X = as_real_array("X", X, ndim=2)
-    y = as_vector("y", y)
-    same_length(X=X, y=y)
-    if X.shape[0] == 0:
-        raise ValueError(f"X: needs at least one sample (row), got shape {X.shape}")
-    return X, y
-
-
-def check_initial(w0, b0, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    """w0 must be a finite vector with one entry per column of X, b0 a finite scalar."""
-    w0 = as_vector("w0", w0)
-    b0 = as_scalar("b0", b0)
-    if w0.shape[0] != n_features:
-        raise ValueError(f"w0: needs one entry per column of X ({n_features}), got {w0.shape[0]}")
-    return w0, b0
-
-
-def _loss_and_grads(w, b, X, y):
-    """``mse_loss``, ``mse_loss_grad_w`` and ``mse_loss_grad_b`` from one evaluation of z.
-
-    The same expressions, in the same order, as ``reference.loss._loss`` and ``_loss_grads``.
+    The loss's Hessian on any active set A is $\frac{2}{N}\hat X_A^T\hat X_A$, whose eigenvalues are
+    at most $\lambda_{max}$; so for $\eta \le 1/\lambda_{max}$ a step
+    $\hat{\mathbf{w}} \mapsto \hat{\mathbf{w}} - \eta\nabla C$ never expands distances: the loss cannot diverge,
+    and rounding differences between two runs add up over steps instead of growing.
     """
-    z, active = _activity(w, b, X)
-    residual = y - z * active  # v = y - max(0, z)
-    signal = (2.0 / X.shape[0]) * active * (z - y)  # (2/N) 1[z_i > 0] e_i
-    return np.asarray(residual @ residual / X.shape[0]), signal @ X, np.asarray(signal.sum())
+    X = as_real_array("X", X, ndim=2)
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction: must be in (0, 1], got {fraction}")
+    n_samples = X.shape[0]
+    gram = np.empty((X.shape[1] + 1, X.shape[1] + 1))
+    gram[:-1, :-1] = X.T @ X  # in X's precision: no float64 copy of a large float32 X
+    gram[:-1, -1] = gram[-1, :-1] = X.sum(axis=0, dtype=np.float64)
+    gram[-1, -1] = n_samples
+    return fraction / float(np.linalg.eigvalsh(2.0 / n_samples * gram)[-1])
 
 
 def train(X, y, *, steps: int, learning_rate: float, w0, b0) -> TrainResult:
@@ -142,10 +117,11 @@ def train(X, y, *, steps: int, learning_rate: float, w0, b0) -> TrainResult:
         for t in range(steps):
             loss, grad_w, grad_b = _loss_and_grads(w, b, X, y)
             if not np.isfinite(loss):
-                raise TrainingDiverged(t, float(loss), learning_rate)
+                raise TrainingDiverged(t, float(loss), learning_rate, stable_learning_rate(X))
             losses[t] = loss
             w, b = gradient_descent_step(w, b, grad_w, grad_b, learning_rate)
         final_loss = _loss_and_grads(w, b, X, y)[0]
     if not (np.isfinite(final_loss) and np.all(np.isfinite(w)) and np.isfinite(b)):
-        raise TrainingDiverged(steps, float(final_loss), learning_rate)
-    return TrainResult(w=w, b=np.asarray(b), losses=losses, final_loss=final_loss)
+        raise TrainingDiverged(steps, float(final_loss), learning_rate, stable_learning_rate(X))
+    active_fraction = float(np.mean(X @ w + b > 0))
+    return TrainResult(w=w, b=np.asarray(b), losses=losses, final_loss=final_loss, active_fraction=active_fraction)

@@ -3,7 +3,7 @@
 Tolerances:
 
 - Trajectories (reference vs jit, one device vs eight, vmap vs single runs) are compared with
-  ``verification.training.trajectory_tolerance``: per step, two correct gradients differ by at
+  ``verification.train.trajectory_tolerance``: per step, two correct gradients differ by at
   most (N+4)·eps times the magnitude of the summed terms, plus 2·eps·|θ| for the update; the
   learning rate is at most 1/λ_max of the loss's curvature, so differences add up over the
   steps instead of growing.  The bound holds while no sample comes within the parameter
@@ -32,22 +32,22 @@ from hypothesis import strategies as st
 
 import reference
 import verification
-from reference.loss import gradient_descent_step, mse_loss, mse_loss_grad_b, mse_loss_grad_w
-from reference.training import TrainingDiverged, _loss_and_grads
-from verification.data import planted_teacher
+from reference.loss import gradient_descent_step, loss_and_grads, mse_loss, mse_loss_grad_b, mse_loss_grad_w
+from reference.training import TrainingDiverged
+from verification.neuron import hand_signal
 from verification.strategies import regression_batches
-from verification.training import (
+from verification.train import (
     Trainer,
-    _compiled_loop,
     agreement_summary,
-    hand_signal,
+    compile_count,
     initial_parameters,
-    last_level_cache_bytes,
     stable_learning_rate,
     stepwise_gradient_check,
     train_sweep,
     trajectory_tolerance,
 )
+from verification.train.data import planted_teacher
+from verification.train.devices import last_level_cache_bytes
 
 F64 = np.float64
 STEPS = 25
@@ -96,7 +96,7 @@ def _assert_same_trajectory(label, run, ref, parameter_tol, loss_tol):
 def test_reference_step_is_the_public_rules_bit_for_bit():
     teacher = planted_teacher(40, 3, seed=3, noise=0.3)
     w, b = initial_parameters(teacher.X, seed=1)
-    loss, grad_w, grad_b = _loss_and_grads(w, b, teacher.X, teacher.y)
+    loss, grad_w, grad_b = loss_and_grads(w, b, teacher.X, teacher.y)
     assert loss == mse_loss(w, b, teacher.X, teacher.y)
     assert np.array_equal(grad_w, mse_loss_grad_w(w, b, teacher.X, teacher.y))
     assert grad_b == mse_loss_grad_b(w, b, teacher.X, teacher.y)
@@ -162,7 +162,7 @@ def test_stepwise_check_rejects_a_planted_wrong_gradient(wrong):
     active = teacher.X @ w0 + b0 > 0
     assert 0 < active.sum() < len(active)  # mixed, or |A| = N would hide the second bug
     rate = stable_learning_rate(teacher.X)
-    check = stepwise_gradient_check(teacher.X, teacher.y, steps=5, learning_rate=rate, w0=w0, b0=b0, signal_fn=wrong)
+    check = stepwise_gradient_check(teacher.X, teacher.y, steps=5, learning_rate=rate, w0=w0, b0=b0, signal=wrong)
     assert not check.ok
     assert check.gaps[0] > 1e6 * check.tolerance  # rejected at the first step, by orders of magnitude
 
@@ -174,7 +174,7 @@ def test_trajectory_comparison_rejects_a_planted_wrong_gradient():
     rate = stable_learning_rate(teacher.X)
     ref = reference.train(teacher.X, teacher.y, steps=STEPS, learning_rate=rate, w0=w0, b0=b0)
     wrong = stepwise_gradient_check(teacher.X, teacher.y, steps=STEPS, learning_rate=rate, w0=w0, b0=b0,
-                                    signal_fn=_divide_by_active_count).result
+                                    signal=_divide_by_active_count).result
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=rate, w0=w0, b0=b0,
                                                    losses=np.append(ref.losses, wrong.losses), dtype=F64)
     with pytest.raises(AssertionError, match="parameters differ"):
@@ -255,18 +255,17 @@ def test_compiled_once_per_shape_and_dtype():
     teacher = planted_teacher(24, 2, seed=0)
     other = planted_teacher(24, 2, seed=9, noise=0.5)
     first = verification.train(teacher.X, teacher.y, steps=6, learning_rate=0.1)
-    mesh = Trainer(teacher.X, teacher.y, learning_rate=0.1).batch.mesh
-    loop = _compiled_loop(mesh, 24, 6, "hand", False, hand_signal)
-    assert loop._cache_size() == 1
+    before = compile_count()
     # new data, learning rate, start point and seed, same shapes: the same program
     verification.train(other.X, other.y, steps=6, learning_rate=0.03, w0=np.ones(2), b0=0.5)
     verification.train(other.X, other.y, steps=6, learning_rate=0.2, seed=4)
-    assert loop._cache_size() == 1
-    assert _compiled_loop(mesh, 24, 6, "hand", False, hand_signal) is loop
-    # float64 is another program, compiled once too
+    assert compile_count() == before
+    # float64 is another program, compiled once too; so is another number of steps
     verification.train(teacher.X, teacher.y, steps=6, learning_rate=0.1, dtype=F64)
     verification.train(other.X, other.y, steps=6, learning_rate=0.2, dtype=F64)
-    assert loop._cache_size() == 2
+    assert compile_count() == before + 1
+    verification.train(other.X, other.y, steps=7, learning_rate=0.2, dtype=F64)
+    assert compile_count() == before + 2
     assert first.losses.shape == (6,)
 
 
@@ -278,23 +277,50 @@ def test_train_leaves_the_global_jax_configuration_alone():
 
 
 # ---------------------------------------------------------------------------------------------
-# Layout: padding of the blocked kernel
+# Layout: blocks, the rest rows and their padding, X read in place
 
 
-def test_padding_rows_count_for_nothing():
-    """N = 13 in blocks of 4: 3 padding rows.  The loss and every step still divide by 13."""
+def _rows_in(batch) -> int:
+    """Samples the batch holds: the body's rows plus the unmasked rest rows."""
+    rest = 0 if batch.rest_mask is None else int(np.asarray(batch.rest_mask).sum())
+    return batch.X.shape[0] * batch.X.shape[1] + rest
+
+
+def test_every_sample_counts_once_and_padding_counts_for_nothing():
+    """N = 13 in blocks of 4: the rows outside whole blocks go to the masked rest.  The loss
+    and every step still divide by 13 and follow the reference."""
     teacher = planted_teacher(13, 2, seed=7, noise=0.3)
     w0, b0 = initial_parameters(teacher.X, seed=0)
     rate = stable_learning_rate(teacher.X)
-    blocked = Trainer(teacher.X, teacher.y, learning_rate=rate, dtype=F64, block_rows=4)
-    assert blocked.batch.A.shape == (4, 3, 4) and blocked.batch.blocked
-    assert np.all(np.asarray(blocked.batch.A)[-1, :, 1:] == 0)  # the padding, ones row included
-    run = blocked.run(w0, b0, STEPS)
+    blocked = Trainer(teacher.X, teacher.y, dtype=F64, block_rows=4)
+    assert blocked.batch.X.shape[1:] == (4, 2) and blocked.batch.blocked
+    assert _rows_in(blocked.batch) == 13
+    run = blocked.run(w0, b0, STEPS, learning_rate=rate)
     ref = reference.train(teacher.X, teacher.y, steps=STEPS, learning_rate=rate, w0=w0, b0=b0)
     assert run.losses[0] == pytest.approx(float(mse_loss(w0, b0, teacher.X, teacher.y)), rel=(13 + 4) * np.finfo(F64).eps)
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=rate, w0=w0, b0=b0,
                                                    losses=np.append(run.losses, ref.losses), dtype=F64)
-    _assert_same_trajectory("blocked with padding", run, ref, parameter_tol, loss_tol)
+    _assert_same_trajectory("blocked with rest rows", run, ref, parameter_tol, loss_tol)
+
+
+def test_float32_x_is_read_in_place_and_other_layouts_are_copied():
+    """A C-contiguous X of the training dtype is not copied; a Fortran-order one, or float64 X
+    trained in float32, is.  All three train to the same point."""
+    teacher = planted_teacher(4000, 10, seed=3, noise=0.1, dtype=np.float32)  # rows of 40 bytes: one of 8 starts aligned
+    w0, b0 = initial_parameters(teacher.X, seed=0)
+    rate = stable_learning_rate(teacher.X)
+    runs = {}
+    for name, X, in_place in (("C order", teacher.X, True), ("Fortran order", np.asfortranarray(teacher.X), False),
+                              ("float64", teacher.X.astype(F64), False)):
+        trainer = Trainer(X, teacher.y, dtype=np.float32)
+        assert trainer.batch.in_place is in_place, name
+        assert _rows_in(trainer.batch) == 4000
+        runs[name] = trainer.run(w0, b0, STEPS, learning_rate=rate)
+    losses = np.concatenate([r.losses for r in runs.values()])
+    parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=rate, w0=w0, b0=b0,
+                                                   losses=losses, dtype=np.float32)
+    for name in ("Fortran order", "float64"):
+        _assert_same_trajectory(name, runs[name], runs["C order"], parameter_tol, loss_tol)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,11 +349,11 @@ def test_sweep_equals_each_single_run(block_rows):
 
 EIGHT_DEVICES = textwrap.dedent(
     """
-    import json, os, sys
+    import json
     import numpy as np
     import jax
-    from verification.data import planted_teacher
-    from verification.training import Trainer, initial_parameters, stable_learning_rate, train_sweep
+    from verification.train import Trainer, default_devices, initial_parameters, stable_learning_rate, train_sweep
+    from verification.train.data import planted_teacher
 
     assert len(jax.devices()) == 8, jax.devices()
     teacher = planted_teacher(53, 3, seed=11, noise=0.2)
@@ -336,17 +362,15 @@ EIGHT_DEVICES = textwrap.dedent(
     out = {"rate": rate, "w0": w0.tolist(), "b0": float(b0), "runs": {}}
     for block_rows in (None, 4):
         for devices in (1, 8):
-            trainer = Trainer(teacher.X, teacher.y, learning_rate=rate, dtype=np.float64, devices=devices, block_rows=block_rows)
-            run = trainer.run(w0, b0, %(steps)d)
-            shards = len(trainer.batch.A.sharding.device_set)
+            trainer = Trainer(teacher.X, teacher.y, dtype=np.float64, devices=devices, block_rows=block_rows)
+            run = trainer.run(w0, b0, %(steps)d, learning_rate=rate)
+            batch = trainer.batch
+            rest = 0 if batch.rest_mask is None else int(np.asarray(batch.rest_mask).sum())
             out["runs"][f"{block_rows}/{devices}"] = {
-                "shards": shards, "shape": list(trainer.batch.A.shape), "w": run.w.tolist(), "b": float(run.b),
-                "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
-    import verification.training as training
-    out["default devices, small X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
-    training.BLOCKED_MIN_BYTES = 64  # as if X were large: past both thresholds of default_devices
-    training.last_level_cache_bytes = lambda: 64
-    out["default devices, large X"] = Trainer(teacher.X, teacher.y, learning_rate=rate).batch.mesh.size
+                "shards": len(batch.X.sharding.device_set), "shape": list(batch.X.shape), "rest": rest,
+                "w": run.w.tolist(), "b": float(run.b), "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
+    out["default devices, small X"] = len(default_devices(53, 3, np.float64))
+    out["default devices, large X"] = len(default_devices(53, 3, np.float64, min_bytes=64, cache_bytes=64))
     sweep = train_sweep(teacher.X, teacher.y, steps=%(steps)d, learning_rates=rate, seeds=[0, 0], dtype=np.float64, devices=8)
     out["sweep"] = {"w": sweep.w.tolist(), "b": sweep.b.tolist(), "losses": sweep.losses.tolist()}
     print(json.dumps(out))
@@ -371,7 +395,10 @@ def test_eight_simulated_devices_match_one():
     runs = {key: reference.TrainResult(w=np.array(r["w"]), b=np.array(r["b"]), losses=np.array(r["losses"]),
                                        final_loss=np.array(r["final_loss"])) for key, r in out["runs"].items()}
     assert out["runs"]["None/8"]["shards"] == 8 and out["runs"]["4/8"]["shards"] == 8
-    assert out["runs"]["4/8"]["shape"] == [16, 4, 4]  # 2 blocks of 4 rows per device: 11 padding rows
+    blocks, rows, _ = out["runs"]["4/8"]["shape"]
+    assert rows == 4 and blocks % 8 == 0 and blocks > 0  # whole blocks on every device
+    for run in out["runs"].values():  # the rest rows hold every sample the blocks do not
+        assert run["shape"][0] * run["shape"][1] + run["rest"] == 53
     assert out["default devices, small X"] == 1 and out["default devices, large X"] == 8
     losses = np.concatenate([r.losses for r in runs.values()])
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=out["rate"], w0=np.array(out["w0"]),
@@ -447,13 +474,19 @@ def test_bad_options_of_the_jitted_loop(arguments, error, message):
 
 
 @pytest.mark.parametrize("trainer", TRAINERS, ids=str)
-def test_divergence_names_the_step_and_suggests_a_smaller_rate(trainer):
+def test_divergence_names_the_step_and_suggests_a_stable_rate(trainer):
     teacher = planted_teacher(30, 3, seed=1)
     w0, b0 = initial_parameters(teacher.X)
-    with pytest.raises(TrainingDiverged, match=r"at step \d+; learning_rate=1e\+06 is too large .* try a smaller learning_rate") as caught:
+    pattern = r"at step \d+; learning_rate=1e\+06 is too large for this data: learning_rate=\S+ is stable"
+    with pytest.raises(TrainingDiverged, match=pattern) as caught:
         TRAINERS[trainer](teacher.X, teacher.y, steps=500, learning_rate=1e6, w0=w0, b0=b0)
     assert 0 < caught.value.step < 500
     assert isinstance(caught.value, FloatingPointError)
+    suggested = caught.value.suggested_learning_rate
+    assert suggested == stable_learning_rate(teacher.X)
+    # the suggestion trains: many steps, never diverging, and the loss goes down
+    run = TRAINERS[trainer](teacher.X, teacher.y, steps=500, learning_rate=suggested, w0=w0, b0=b0)
+    assert run.final_loss < run.losses[0] / 100
 
 
 def test_both_loops_diverge_at_the_same_step():

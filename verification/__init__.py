@@ -7,7 +7,7 @@ scoped ``jax.enable_x64`` context.
 from verification.compare import Comparison, compare, format_comparison
 from verification.oracles import evaluate
 from verification.rules import RULES, SPECIAL_POINTS, Rule, get_rule
-from verification.training import train
+from verification.train import train, use_all_cores
 from verification.verify import RuleResult, check_example, verify_rule
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "format_comparison",
     "get_rule",
     "train",
+    "use_all_cores",
     "verify_rule",
 ]

@@ -4,6 +4,7 @@ Twins of ``reference.neuron`` and ``reference.loss``.  The ReLU is ``jax.nn.relu
 derivative at 0 is 0 as in the paper (decision D2); ``jnp.maximum(z, 0)`` would give 0.5.
 No input checks here: these run traced under ``jax.jit``; the public entry points
 (``verification.oracles``, ``verification.train``) check their arguments first.
+``loss_and_grads`` is the one JAX formula of the hand gradient: the training kernel calls it.
 """
 
 from __future__ import annotations
@@ -27,18 +28,36 @@ def neuron_activation(w, b, x):
     return relu(affine(w, b, x))
 
 
-def mse_loss(w, b, X, y):
-    r"""$C = \frac{1}{N}\sum_i (y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b))^2$."""
-    residual = y - relu(X @ w + b)
-    return jnp.mean(residual**2)
+def mse_loss(w, b, X, y, *, n=None, mask=None):
+    r"""$C = \frac{1}{N}\sum_i m_i\,(y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b))^2$.
 
-
-def mse_loss_grads(w, b, X, y):
-    r"""The hand-derived gradient, in JAX: $\frac{2}{N}\sum_{i\in A} e_i\,\mathbf{x}_i^T$ and $\frac{2}{N}\sum_{i\in A} e_i$.
-
-    Same formula as ``reference.mse_loss_grad_w`` / ``_grad_b`` (decision D3: divide by N).
-    Returns ``(grad_w, grad_b)`` with shapes (n,) and ().
+    ``n`` is N, the divisor (default: the rows of X; a block of a larger batch passes the
+    batch's N), and ``mask`` the $m_i \in \{0, 1\}$ that drop padding rows (default: all 1).
     """
+    residual = y - relu(X @ w + b)
+    if mask is not None:
+        residual = residual * mask
+    return residual @ residual / (X.shape[0] if n is None else n)
+
+
+def hand_signal(z, y, n):
+    r"""The back-propagated signal $s_i = \frac{2}{N}\,\mathbb{1}[z_i > 0]\,(z_i - y_i)$ (decisions D2, D3)."""
+    return jnp.where(z > 0, z - y, 0) * (2 / n)
+
+
+def loss_and_grads(w, b, X, y, *, n=None, mask=None, signal=hand_signal):
+    r"""$C$ (as :func:`mse_loss`) and its hand-derived gradient from one evaluation of $z = X\mathbf{w} + b$:
+
+    $$ \frac{\partial C}{\partial \mathbf{w}} = \sum_i m_i s_i\,\mathbf{x}_i^T = \frac{2}{N}\sum_{i\in A} e_i\,\mathbf{x}_i^T, \qquad
+       \frac{\partial C}{\partial b} = \sum_i m_i s_i, $$
+
+    with $s_i$ from ``signal(z, y, n)`` (:func:`hand_signal`; a test passes a wrong one to see it
+    caught).  Returns ``(C, grad_w, grad_b, s)`` with shapes (), (n,), (), (rows,).
+    """
+    n = X.shape[0] if n is None else n
     z = X @ w + b
-    signal = jnp.where(z > 0, z - y, 0) * (2 / X.shape[0])
-    return signal @ X, jnp.sum(signal)
+    residual = y - relu(z)
+    s = signal(z, y, n)
+    if mask is not None:
+        residual, s = residual * mask, s * mask
+    return residual @ residual / n, s @ X, jnp.sum(s), s

@@ -32,8 +32,8 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import reference
-from verification.data import planted_teacher
-from verification.training import Trainer, initial_parameters
+from verification.train.data import planted_teacher
+from verification.train.trainer import Trainer, initial_parameters
 
 FULL_SIZES = ((1_000, 10), (100_000, 100), (1_000_000, 100))
 QUICK_SIZES = ((1_000, 10), (20_000, 20))
@@ -232,15 +232,15 @@ def measure_size(
     groups = [(devices[0],)] + ([tuple(devices)] if len(devices) > 1 else [])
     trainers = []
     for group in groups:
-        trainer = Trainer(X, y, learning_rate=rate, dtype=np.float32, devices=list(group))
+        trainer = Trainer(X, y, dtype=np.float32, devices=list(group))
         trainers.append(trainer)
         kernel = "blocked" if trainer.batch.blocked else "plain"
         for gradient in ("hand", "autodiff"):
             log(f"  ({samples:,}, {features}): jit {gradient}, {len(group)} device(s), compiling")
             timers[(f"jit {gradient}", len(group), kernel, 1)] = _Timer(
-                lambda s, t=trainer, g=gradient: t.run(w0, b0, s, gradient=g), steps, compiled=True
+                lambda s, t=trainer, g=gradient: t.run(w0, b0, s, learning_rate=rate, gradient=g), steps, compiled=True
             )
-        sweeper = Trainer(X, y, learning_rate=rate, dtype=np.float32, devices=list(group), models=models)
+        sweeper = Trainer(X, y, dtype=np.float32, devices=list(group), models=models)
         trainers.append(sweeper)
         log(f"  ({samples:,}, {features}): jit vmap over {models} models, {len(group)} device(s), compiling")
         timers[(f"jit vmap × {models}", len(group), "blocked" if sweeper.batch.blocked else "plain", models)] = _Timer(

@@ -1,4 +1,4 @@
-"""Training checkpoints: the parameters after a whole number of steps, written atomically.
+"""Training files: checkpoints (the state after a whole number of steps) and the final parameters.
 
 A checkpoint is an ``.npz`` archive (read back with ``allow_pickle=False``) holding the step
 reached, ``w``, ``b``, the losses so far, and what the run depends on: learning rate,
@@ -7,12 +7,14 @@ refused, so a resumed run continues exactly the computation that was interrupted
 
 It is written to a temporary file in the same directory, flushed to disk, then renamed over
 the old one (``os.replace`` is atomic on POSIX and Windows): a run killed at any moment
-leaves either the previous checkpoint or the new one, never a torn file.
+leaves either the previous checkpoint or the new one, never a torn file.  The final parameters
+(:func:`save_parameters`) are written the same way, as ``.npz`` or ``.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, fields
@@ -64,20 +66,58 @@ def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path, checkpoint: Checkpoint) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (temporary file, fsync, rename)."""
+def check_writable(name: str, path, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Fail now, naming ``name``, if ``path`` cannot be written later: its directory is missing
+    or not writable, it is a directory, or its suffix is not one of ``suffixes``."""
     path = Path(path)
-    arrays = {f.name: np.asarray(getattr(checkpoint, f.name)) for f in fields(checkpoint)}
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{name}: expected a file name ending in {' or '.join(suffixes)}, got {str(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"{name}: {path} is a directory; expected a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"{name}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"{name}: the directory {parent} is not writable")
+    return path
+
+
+def _write_atomically(path, write) -> None:
+    """``write(handle)`` into a temporary file next to ``path``, fsync, then rename it over ``path``."""
+    path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, format=np.asarray(FORMAT), **arrays)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def save_checkpoint(path, checkpoint: Checkpoint) -> None:
+    """Write ``checkpoint`` to ``path`` atomically (temporary file, fsync, rename)."""
+    arrays = {f.name: np.asarray(getattr(checkpoint, f.name)) for f in fields(checkpoint)}
+    _write_atomically(path, lambda handle: np.savez(handle, format=np.asarray(FORMAT), **arrays))
+
+
+PARAMETER_SUFFIXES = (".npz", ".json")
+
+
+def save_parameters(path, *, w, b, losses, final_loss, features=None) -> None:
+    """The trained parameters: ``.npz`` with arrays ``w``, ``b``, ``losses``, ``final_loss`` (and
+    ``features``, the names), or ``.json`` with the same keys, every weight written in full."""
+    path = check_writable("output", path, PARAMETER_SUFFIXES)
+    w, b, losses = np.asarray(w), np.asarray(b), np.asarray(losses)
+    names = [f"x{j}" for j in range(w.shape[-1])] if features is None else [str(f) for f in features]
+    if path.suffix.lower() == ".npz":
+        arrays = dict(w=w, b=b, losses=losses, final_loss=np.asarray(final_loss), features=np.asarray(names))
+        _write_atomically(path, lambda handle: np.savez(handle, **arrays))
+    else:
+        document = {"w": w.tolist(), "b": b.tolist(), "features": names, "final_loss": float(final_loss), "losses": losses.tolist()}
+        _write_atomically(path, lambda handle: handle.write(json.dumps(document, indent=1).encode()))
 
 
 def load_checkpoint(path) -> Checkpoint:

@@ -4,6 +4,9 @@ A planted teacher draws $X$ with standard normal entries, $\mathbf{w}^* \sim \ma
 $b^* = 0.5$, and sets $y_i = \max(0, \mathbf{w}^*\cdot\mathbf{x}_i + b^*)$ (plus optional Gaussian
 noise): the loss is 0 at $(\mathbf{w}^*, b^*)$, and about 69 % of the samples are active there.
 
+:func:`standardize` rescales a user's features to mean 0 and variance 1, and maps the weights
+found on them back to the original units.
+
 Loaders check everything they read and say where it is wrong: the file, line and column of
 a cell that is not a number, the argument name (``target``) for a missing column.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference.training import check_data
+from reference.checks import check_data
 
 TEACHER_BIAS = 0.5
 
@@ -134,3 +137,35 @@ def load_data(path, target: str | None = None) -> Dataset:
             raise ValueError("target: applies to CSV files only; an .npz file holds arrays 'X' and 'y'")
         return load_npz(path)
     raise ValueError(f"data: expected a .csv or .npz file, got {path.name!r}")
+
+
+@dataclass(frozen=True)
+class Standardized:
+    r"""Features rescaled as $x'_{ij} = (x_{ij} - \mu_j) / \sigma_j$; ``X`` holds the $x'$.
+
+    A neuron $\max(0, \mathbf{w}'\cdot\mathbf{x}' + b')$ on them is the neuron
+    $\max(0, \mathbf{w}\cdot\mathbf{x} + b)$ on the original features with $w_j = w'_j / \sigma_j$ and
+    $b = b' - \sum_j w'_j \mu_j / \sigma_j$ (:meth:`original`).
+    """
+
+    X: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def original(self, w, b) -> tuple[np.ndarray, np.ndarray]:
+        """The weights and bias in the original units, from those found on the standardized ``X``."""
+        w = np.asarray(w, dtype=np.float64) / self.scale
+        return w, np.asarray(float(b) - float(w @ self.mean))
+
+
+def standardize(X) -> Standardized:
+    r"""Each column to mean 0 and standard deviation 1 (a constant column is only centred).
+
+    Features on very different scales (house areas next to room counts) make the largest stable
+    learning rate tiny for some weights and a dead neuron likely; standardized, one rate suits all.
+    """
+    X = check_data(X, np.zeros(np.shape(X)[0] if np.ndim(X) == 2 else 0))[0].astype(np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return Standardized(X=(X - mean) / scale, mean=mean, scale=scale)

@@ -1,0 +1,186 @@
+r"""X and y laid out on the devices for the training kernel, read in place where possible.
+
+X stays row-major, as NumPy holds it: the kernel computes $z = X\mathbf{w} + b$ and
+$X^T\mathbf{s}$ on row blocks, so X needs no transposed or bias-folded copy.  The rows are split
+into
+
+- the *body*: whole blocks of ``rows`` samples, shape (blocks, rows, n), an even number of
+  blocks per device.  When X already has the dtype, is C-contiguous and a block boundary falls
+  on a 64-byte address (XLA's CPU alignment), the body is a view of X that the CPU devices read
+  in place: setting up the data costs no copy of X at all.
+- the *rest*: the few rows left over (a ragged end, and rows skipped to reach an aligned start),
+  copied into shape (devices, r, n) with a 0/1 ``mask`` for the padding, which therefore adds
+  nothing to the loss or the gradient while every mean still divides by the true N.
+
+Both are sharded over a 1-D device mesh along their first axis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from reference.checks import check_data
+from verification.train.devices import BLOCKED_MIN_BYTES, default_devices, numerics, select_devices
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+AXIS = "data"
+ALIGNMENT = 64
+"""Bytes: XLA's CPU client reads a host array in place only at this alignment."""
+BLOCK_BYTES = 400 * 1024
+"""Target size of one block of X: it stays in a core's L2 cache between the forward product and
+the backward one, so a blocked step reads X from memory once."""
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` must be float32 or float64."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected float32 or float64, got {dtype!r}") from None
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
+    return dtype
+
+
+@dataclass(frozen=True)
+class Batch:
+    """X and y on the devices, as the kernel reads them.
+
+    Attributes:
+        X: the body, shape (blocks, rows, n): block k holds samples ``start + k·rows`` onwards.
+        y: the body's targets, shape (blocks, rows).
+        rest_X, rest_y, rest_mask: the other samples, shapes (devices, r, n), (devices, r),
+            (devices, r), padding masked by 0; all None when every sample is in the body.
+        n_samples: N, the true number of samples (the divisor of every mean).
+        mesh: the 1-D device mesh (axis ``"data"``).
+        in_place: True when the body is a view of the caller's X (no copy was made).
+    """
+
+    X: jax.Array
+    y: jax.Array
+    rest_X: jax.Array | None
+    rest_y: jax.Array | None
+    rest_mask: jax.Array | None
+    n_samples: int
+    mesh: Mesh
+    in_place: bool
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[2]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.X.dtype)
+
+    @property
+    def blocked(self) -> bool:
+        """True when each device walks more than one block per step."""
+        return self.X.shape[0] > self.mesh.size
+
+
+def choose_block_rows(n_samples: int, n_features: int, dtype, devices: Sequence[jax.Device], models: int = 1) -> int:
+    """Rows per block: the whole shard (one block per device), or blocks of about ``BLOCK_BYTES``.
+
+    Blocks pay on a CPU when cores can overlap one block's products with another's reads: for
+    one model, with several devices and at least ``BLOCKED_MIN_BYTES`` of X each; for a sweep of
+    several models (``jax.vmap``, whose (models × rows) intermediates must stay in cache too),
+    once X per device exceeds two blocks.
+    """
+    per_device = max(1, n_samples // len(devices))
+    row_bytes = n_features * np.dtype(dtype).itemsize
+    rows = max(16, BLOCK_BYTES // row_bytes // 16 * 16)
+    if devices[0].platform != "cpu":
+        return per_device
+    if models > 1:
+        blocked = per_device > 2 * rows
+    else:
+        blocked = len(devices) > 1 and per_device * row_bytes >= BLOCKED_MIN_BYTES
+    return min(per_device, rows) if blocked else per_device
+
+
+def _aligned_start(X: np.ndarray, limit: int) -> int | None:
+    """The first row r <= ``limit`` at which X's rows start on an aligned address; None if none does."""
+    for start in range(min(limit + 1, X.shape[0])):
+        if (X.ctypes.data + start * X.strides[0]) % ALIGNMENT == 0:
+            return start
+    return None
+
+
+def _aligned_copy(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """X in ``dtype``, C-contiguous, in a buffer that starts on an aligned address."""
+    pad = ALIGNMENT // dtype.itemsize
+    buffer = np.empty(X.size + pad, dtype=dtype)
+    start = (-buffer.ctypes.data % ALIGNMENT) // dtype.itemsize
+    out = buffer[start : start + X.size].reshape(X.shape)
+    np.copyto(out, X, casting="unsafe")
+    return out
+
+
+def prepare_batch(X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1) -> Batch:
+    """Check X and y, cut X into blocks and place them on the devices (in place where possible).
+
+    ``block_rows`` None chooses with :func:`choose_block_rows` (for ``models`` trained
+    together); an explicit value forces it.  X must not be modified while the batch is in use
+    when it is read in place (``Batch.in_place``).
+    """
+    X, y = check_data(X, y)
+    dtype = check_dtype(dtype)
+    n_samples, n_features = X.shape
+    devices = select_devices(default_devices(n_samples, n_features, dtype) if devices is None else devices)
+    if block_rows is not None and (isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1):
+        raise ValueError(f"block_rows: expected a positive integer, got {block_rows!r}")
+    count = len(devices)
+    y = y.astype(dtype, copy=False)
+
+    # Up to `spare` rows may come before the first aligned one.  They are kept out of the body
+    # whatever X's address, so the shapes (and the compiled program) depend on N and n only.
+    spare = ALIGNMENT // math.gcd(n_features * dtype.itemsize, ALIGNMENT) - 1
+    start = _aligned_start(X, spare) if X.dtype == dtype and X.flags.c_contiguous else None
+    copied = start is None
+    if copied:
+        start, X = 0, _aligned_copy(X, dtype)
+    usable = max(n_samples - spare, 0)
+    if block_rows is None:
+        block_rows = choose_block_rows(max(usable, 1), n_features, dtype, devices, models)
+        if count > 1 and block_rows > 16:  # 16 rows of 4-byte numbers are 64 bytes: every shard starts aligned
+            block_rows -= block_rows % 16
+    blocks = usable // (count * block_rows) * count
+    if blocks == 0:  # fewer rows than a block a device: all of them go to the rest
+        start = 0
+    stop = start + blocks * block_rows
+    body_X = X[start:stop].reshape(blocks, block_rows, n_features)
+    body_y = np.ascontiguousarray(y[start:stop]).reshape(blocks, block_rows)
+
+    rest = np.concatenate([np.arange(start), np.arange(stop, n_samples)])
+    mesh = Mesh(np.array(devices), (AXIS,))
+    with numerics(dtype):
+        sharding = NamedSharding(mesh, P(AXIS))
+        if not blocks:
+            body_X, body_y = np.zeros((count, 0, n_features), dtype), np.zeros((count, 0), dtype)
+        on_devices = (jax.device_put(body_X, sharding), jax.device_put(body_y, sharding))
+        rest_arrays = (None, None, None)
+        if rest.size:
+            r = -(-rest.size // count)
+            rest_X = np.zeros((count * r, n_features), dtype)
+            rest_y = np.zeros(count * r, dtype)
+            mask = np.zeros(count * r, dtype)
+            rest_X[: rest.size], rest_y[: rest.size], mask[: rest.size] = X[rest], y[rest], 1
+            rest_arrays = tuple(
+                jax.device_put(a.reshape(count, r, *a.shape[1:]), sharding) for a in (rest_X, rest_y, mask)
+            )
+    return Batch(*on_devices, *rest_arrays, n_samples=n_samples, mesh=mesh, in_place=not copied and _reads_in_place(on_devices[0], X))
+
+
+def _reads_in_place(array: jax.Array, X: np.ndarray) -> bool:
+    """True when every shard of ``array`` lies in X's own memory."""
+    low, high = X.ctypes.data, X.ctypes.data + X.nbytes
+    shards = array.addressable_shards
+    return X.size > 0 and all(low <= s.data.unsafe_buffer_pointer() < high for s in shards if s.data.size)
