@@ -20,8 +20,8 @@ Domain guarantees, for ``dtype`` float64 or float32 (the two lanes of a check):
   active and inactive neurons) are built constructively, never by filtering, so no example
   is rejected and hypothesis's health checks never fire.
 
-Everything shrinks towards zero (or the nearest allowed value) and towards the first entry of
-a pool.  Generation is kept lean (one ``st.floats`` per element, the sign and the gap around
+Everything shrinks towards zero (or the nearest allowed value) and towards the start of a pool
+and fewer elements (the pools list their smallest entry first).  Generation is kept lean (one ``st.floats`` per element, the sign and the gap around
 zero applied by a map), because drawing examples is the main cost of a long check; the
 benchmark (``python -m verification bench``) reports the cost per example.
 
@@ -240,7 +240,7 @@ def floats(
     # the bounds, shrunk inwards to values of dtype; lo at least the smallest normal
     hi = _round(dtype, Fraction(hi), up=False)
     lo = _round(dtype, Fraction(lo), up=True) if lo > 0 else 0.0
-    if lo > 0:
+    if lo > 0 or not allow_zero:  # no subnormal, and without zero no value below the normal range
         lo = max(lo, _smallest_normal(dtype))
     if lo > hi:
         raise InvalidArgument(f"min_magnitude: no value of {dtype} lies in [{min_magnitude:g}, {max_magnitude:g}]")
@@ -255,7 +255,8 @@ def arrays(*, dtype=np.float64, shape, **floats_kwargs) -> st.SearchStrategy[np.
     r"""Arrays of ``dtype`` whose elements are drawn by :func:`floats` (``floats_kwargs``).
 
     ``shape`` is a tuple, a non-empty sequence of tuples (a pool: each new shape compiles
-    again, so keep it small; shrinks to the first), or a strategy of shapes.  Elements shrink
+    again, so keep it small; shrinks towards its start and fewer elements, so list the smallest
+    shape first), or a strategy of shapes.  Elements shrink
     as in :func:`floats`.
     """
     dtype = _lane(dtype)
@@ -319,7 +320,7 @@ def vector_and_scalar(*, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray
 
 def matrices(*, dtype=np.float64, shape: tuple[int, int] | None = None, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
     r"""General matrices, elements drawn by :func:`floats`; ``shape`` None draws (m, n) with
-    m, n from ``MATRIX_SIZES`` (non-square included).  Shrinks to the first shape, zeros."""
+    m, n from ``MATRIX_SIZES`` (non-square included).  Shrinks to 1×1, zeros."""
     if shape is None:
         shape = [(m, n) for m in MATRIX_SIZES for n in MATRIX_SIZES]
     elif not (_is_shape(shape) and len(shape) == 2):
