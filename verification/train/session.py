@@ -93,6 +93,8 @@ class Session:
         checkpoint: a path: resume from it if it exists, save to it after every chunk.  Refused
             if it belongs to another run (other data, learning rate, gradient or dtype).
         checkpoint_every: steps per chunk with a checkpoint.
+        across_processes: X and y are this process's rows of a run across processes, joined with
+            :func:`verification.train.distributed.join`; every process makes its own Session.
 
     Attributes:
         step: steps taken so far; ``saved_step``: the step the checkpoint file holds (None without one).
@@ -101,15 +103,21 @@ class Session:
     def __init__(
         self, X, y, *, learning_rate: float, gradient: str = "hand", dtype=np.float32, devices=None,
         block_rows: int | None = None, w0=None, b0=None, seed: int = 0, checkpoint=None, checkpoint_every: int = 100,
+        across_processes: bool = False,
     ):
         self.learning_rate = check_learning_rate(learning_rate)
         self.gradient = check_gradient(gradient, SESSION_GRADIENTS)
         self.checkpoint_every = check_steps(checkpoint_every)
         self.checkpoint = None if checkpoint is None else check_writable("checkpoint", checkpoint)
-        self.trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows)
+        self.trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows, across_processes=across_processes)
         self._settings = {"learning_rate": self.learning_rate, "gradient": self.gradient, "dtype": str(self.trainer.dtype)}
         self._data = fingerprint(np.asarray(X), np.asarray(y)) if self.checkpoint is not None else ""
         self.step, self.saved_step, self._losses = 0, None, []
+        across = None
+        if across_processes:  # collectives, run by every process in this order whether it resumes or not
+            from verification.train import distributed as across
+
+            w0, b0 = across.initial_parameters(X, seed=seed, w0=w0, b0=b0)
         if self.checkpoint is not None and self.checkpoint.exists():
             saved = load_checkpoint(self.checkpoint)
             different = saved.mismatch(data=self._data, **self._settings)
@@ -120,6 +128,8 @@ class Session:
         else:
             self.resumed_from = 0
             self.w, self.b = initial_parameters(X, seed=seed, w0=w0, b0=b0)
+        if across is not None:  # a process resuming from another step would wait for the others forever
+            across.check_same("every process's checkpoint must hold the same step (or none)", checkpoint=self.step)
 
     def run(self, steps: int, *, callback: Callable[[Progress], object] | None = None, every: int | None = None) -> SessionResult:
         """Continue until ``steps`` steps in all have been taken (counting resumed ones).
@@ -174,7 +184,7 @@ class Session:
 def train(
     X, y, *, steps: int, learning_rate: float, gradient: str = "hand", w0=None, b0=None, seed: int = 0,
     dtype=np.float32, devices=None, block_rows: int | None = None, checkpoint=None, checkpoint_every: int = 100,
-    callback: Callable[[Progress], object] | None = None,
+    callback: Callable[[Progress], object] | None = None, across_processes: bool = False,
 ) -> TrainResult:
     r"""Gradient descent on $C(\mathbf{w}, b, X, \mathbf{y})$, all ``steps`` in one compiled program.
 
@@ -195,6 +205,9 @@ def train(
         checkpoint, checkpoint_every, callback: a resumable run in chunks (:class:`Session`):
             resume from ``checkpoint`` if it exists, save it every ``checkpoint_every`` steps,
             call ``callback(Progress)`` after each chunk.
+        across_processes: X and y are this process's rows; the run spans every process joined
+            with :func:`verification.train.distributed.join` (each calls ``train``), and returns
+            the same parameters on each.
 
     Returns:
         ``reference.TrainResult`` of NumPy arrays: ``w`` (n,), ``b`` (), ``losses`` (steps,),
@@ -207,10 +220,11 @@ def train(
     Warns:
         DeadNeuronWarning: at the end, no sample or fewer than 1 % is active.
     """
-    if checkpoint is not None or callback is not None:
+    if checkpoint is not None or callback is not None or across_processes:
         session = Session(
             X, y, learning_rate=learning_rate, gradient=check_gradient(gradient), dtype=dtype, devices=devices,
             block_rows=block_rows, w0=w0, b0=b0, seed=seed, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+            across_processes=across_processes,
         )
         return session.run(steps, callback=callback)
     steps, learning_rate, gradient = check_steps(steps), check_learning_rate(learning_rate), check_gradient(gradient)

@@ -86,8 +86,17 @@ class Trainer:
     See :func:`verification.train.train` for the arguments.
     """
 
-    def __init__(self, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1):
-        self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models)
+    def __init__(
+        self, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1, across_processes: bool = False
+    ):
+        if across_processes:  # X and y are this process's rows; the batch spans every process's devices
+            from verification.train import distributed
+
+            if devices is not None:
+                raise ValueError("devices: across processes the batch is on every device of every process")
+            self.batch: Batch = distributed.prepare_batch(X, y, dtype=dtype, block_rows=block_rows, models=models)
+        else:
+            self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models)
         self._X = X  # for the stable learning rate a divergence suggests
 
     @property

@@ -1,0 +1,257 @@
+r"""Data-parallel training across processes, on one host or several, with ``jax.distributed``.
+
+K processes each hold some rows of X (process $p$ the rows $R_p$, the $R_p$ disjoint and
+together all N); the parameters are replicated.  Each step, every device sums its rows' terms
+of the loss and the gradient, and ``psum`` adds the partial sums over all the processes'
+devices (through gloo on CPU), so every process applies the same update
+
+$$ \frac{\partial C}{\partial \mathbf{w}} = \sum_{p=1}^{K} \frac{2}{N}\sum_{i \in R_p \cap A} (z_i - y_i)\,\mathbf{x}_i, $$
+
+divided by the global N, and ends with the same parameters.  The compiled step is the one
+:class:`~verification.train.trainer.Trainer` runs on one process: only the mesh, which here
+spans every process's devices, and the batch, assembled from each process's rows with
+``jax.make_array_from_process_local_data``, differ.
+
+Joining changes process-wide JAX settings, which nothing else in this package does: the
+distributed runtime itself, and CPU collectives through gloo (``jax_cpu_collectives_implementation``;
+without it CPU devices of different processes cannot add their sums).  Only :func:`join` makes
+these changes, and only a program that asks for distributed training calls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import select
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from reference.checks import check_data
+from verification.train.devices import numerics
+from verification.train.layout import AXIS, Batch, check_dtype, choose_block_rows
+from verification.train.trainer import initial_parameters as single_process_start
+
+JOIN_TIMEOUT_S = 120
+"""Default seconds to wait for every process to join: enough to start K processes by hand."""
+EXIT_NOT_JOINED = 1
+"""Exit status of a process whose partners did not join in time, or were lost."""
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Process:
+    """This process's place in the run: ``index`` p of ``count`` K (``jax.process_index()`` of ``jax.process_count()``)."""
+
+    index: int
+    count: int
+
+
+def check_coordinator(address: str) -> str:
+    """``address`` must be ``HOST:PORT`` (an IPv6 host in brackets), the port in 1..65535."""
+    host, sep, port = str(address).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"coordinator: expected HOST:PORT with a port in 1..65535, got {address!r}")
+    return f"{host}:{int(port)}"
+
+
+def _check_processes(num_processes, process_id) -> None:
+    for name, value in (("num_processes", num_processes), ("process_id", process_id)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{name}: expected an integer, got {value!r}")
+    if num_processes is not None and num_processes < 1:
+        raise ValueError(f"num_processes: must be at least 1, got {num_processes}")
+    if process_id is not None and process_id < 0:
+        raise ValueError(f"process_id: must be at least 0, got {process_id}")
+    if None not in (num_processes, process_id) and process_id >= num_processes:
+        raise ValueError(f"process_id: must be below num_processes = {num_processes}, got {process_id}")
+
+
+def _end(status: int, message: str) -> None:
+    """Write ``message`` to stderr and end the process now, without JAX's exit handlers (which
+    would wait for the absent processes at a shutdown barrier)."""
+    sys.stdout.flush()
+    os.write(2, (message.rstrip("\n") + "\n").encode())
+    os._exit(status)
+
+
+def leave(status: int, message: str) -> None:
+    """End a process that has lost its partners (a collective failed): ``message`` to stderr, exit ``status``.
+
+    A normal exit would wait at JAX's shutdown barrier for processes that are gone, then abort.
+    """
+    _end(status, message)
+
+
+def _watch(joined: threading.Event, wake: int | None, timeout: float, where: str) -> None:
+    """Until ``joined``: end the process on Ctrl-C (a byte on ``wake``) or after ``timeout`` s.
+
+    ``jax.distributed.initialize`` blocks in C++ (Python's own SIGINT handler cannot run)
+    and, on its own timeout, aborts the process with a C++ stack trace.
+    """
+    readable, _, _ = select.select([wake] if wake is not None else [], [], [], timeout)
+    if joined.is_set():
+        return
+    if readable:
+        _end(EXIT_INTERRUPTED, f"interrupted while waiting for the other processes {where}")
+    _end(
+        EXIT_NOT_JOINED,
+        f"error: the other processes did not join {where} within {timeout:g} s; start every process "
+        "(the same --num-processes, each its own --process-id, the same --coordinator), or raise --join-timeout",
+    )
+
+
+def join(coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None, *,
+         timeout: float = JOIN_TIMEOUT_S) -> Process:
+    """Join the ``num_processes`` processes of a run; call it before anything else uses JAX.
+
+    Sets ``jax_cpu_collectives_implementation`` to ``"gloo"`` and calls
+    ``jax.distributed.initialize(coordinator, num_processes, process_id)``.  ``coordinator`` is
+    ``HOST:PORT`` of process 0, which serves it; every process gives the same one.  Arguments
+    left None are detected from the cluster (SLURM, Open MPI, ...; see ``jax.distributed``).
+
+    Blocks until every process has joined.  If they have not within ``timeout`` seconds, or on
+    Ctrl-C, it writes why to stderr and ends the process (status ``EXIT_NOT_JOINED`` or 130):
+    JAX's runtime would otherwise abort it.
+
+    Raises:
+        ValueError, TypeError: a bad argument, named; or too few to join and no cluster to detect them.
+        RuntimeError: JAX has already started (its backends run) or joined.
+    """
+    _check_processes(num_processes, process_id)
+    if coordinator is not None:
+        coordinator = check_coordinator(coordinator)
+    if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
+        raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+    if jax.distributed.is_initialized():
+        raise RuntimeError("join: this process has already joined a distributed run")
+    try:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except RuntimeError as error:
+        raise RuntimeError(f"join: call it before anything uses JAX (its backends already run: {error})") from None
+
+    where = f"at {coordinator}" if coordinator else "(coordinator detected from the cluster)"
+    joined = threading.Event()
+    wake = previous = None
+    if threading.current_thread() is threading.main_thread():
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        previous, wake = signal.set_wakeup_fd(write), read
+    watchdog = threading.Thread(target=_watch, args=(joined, wake, timeout, where), daemon=True)
+    watchdog.start()
+    try:
+        # JAX's own deadline is never reached: the watchdog ends the process first, with a message.
+        limit = int(timeout) + 60
+        jax.distributed.initialize(
+            coordinator, num_processes, process_id, initialization_timeout=limit, shutdown_timeout_seconds=limit
+        )
+    except ValueError as error:  # too few arguments and no cluster environment to complete them
+        raise ValueError(f"coordinator: {error} (give --coordinator, --num-processes and --process-id)") from None
+    finally:
+        joined.set()
+        if wake is not None:
+            signal.set_wakeup_fd(previous)
+            os.close(wake)
+            os.close(write)
+    return Process(index=jax.process_index(), count=jax.process_count())
+
+
+def rows_of_process(n_samples: int, process: Process) -> slice:
+    r"""Process p's contiguous share of N rows: $[\lfloor pN/K \rfloor, \lfloor (p+1)N/K \rfloor)$."""
+    return slice(n_samples * process.index // process.count, n_samples * (process.index + 1) // process.count)
+
+
+def _gather(values: np.ndarray) -> np.ndarray:
+    """``values`` (same shape on every process) from every process, stacked: shape (K, ...)."""
+    values = np.asarray(values)
+    with numerics(values.dtype):
+        return np.asarray(multihost_utils.process_allgather(values)).reshape(-1, *values.shape)
+
+
+def check_same(hint: str = "give every process the same", **settings) -> None:
+    """Every process must hold the same ``settings`` (compared by a hash of each one's repr).
+
+    Processes that disagree on the steps, say, would wait for each other's collectives forever.
+    A collective: every process calls it.
+
+    Raises:
+        ValueError: naming the settings that differ, followed by ``hint``.
+    """
+    names = sorted(settings)
+    digests = [int.from_bytes(hashlib.sha256(repr(settings[n]).encode()).digest()[:4], "little", signed=True) for n in names]
+    every = _gather(np.array(digests, dtype=np.int32))
+    differ = [n for j, n in enumerate(names) if len(set(every[:, j])) > 1]
+    if differ:
+        raise ValueError(f"{differ[0]}: not the same on every process ({', '.join(differ)}); {hint}")
+
+
+def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""The single-process default start from every process's rows ``X``: $\mathbf{w}_0$ from ``seed``
+    and $b_0 = 0.1 - \operatorname{median}_i(\mathbf{w}_0\cdot\mathbf{x}_i)$ over all N samples.
+
+    Each process's own median would give each a different $b_0$: the parameters would not be
+    replicated.  A given ``w0`` or ``b0`` is kept as is (checked); a collective: every process calls it.
+    """
+    X = np.asarray(X)
+    w0, given = single_process_start(X, seed=seed, w0=w0, b0=0.0 if b0 is None else b0)
+    if b0 is not None:
+        return w0, given
+    z = X @ w0.astype(X.dtype) if X.dtype.kind == "f" else X.astype(np.float64) @ w0
+    most = int(_gather(np.array(z.shape[0], dtype=np.int32)).max())
+    padded = np.full(most, np.nan, dtype=z.dtype)
+    padded[: z.shape[0]] = z
+    return w0, np.asarray(0.1 - float(np.nanmedian(_gather(padded))), dtype=np.float64)
+
+
+def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, models: int = 1) -> Batch:
+    """This process's rows ``X`` (m, n) and ``y`` (m,), and every other process's, as one batch.
+
+    Every process calls it (a collective) after :func:`join`, each with its own rows, which
+    may number differently; all must have the same features and as many devices.  The batch is
+    sharded over every device of every process; its ``n_samples`` is the global N.  Each
+    process lays out its rows as the single-process layout does: whole blocks, then the rows
+    left over, padded with masked zeros to the same shape on every process.
+
+    Raises:
+        ValueError: bad rows (named), or the processes disagree (each one's counts named).
+    """
+    X, y = check_data(X, y)
+    dtype = check_dtype(dtype)
+    local = jax.local_devices()
+    every = _gather(np.array([X.shape[0], X.shape[1], len(local)], dtype=np.int32))
+    if len(set(every[:, 1])) > 1 or len(set(every[:, 2])) > 1:
+        held = "; ".join(f"process {p}: {m} rows × {n} features, {d} devices" for p, (m, n, d) in enumerate(every))
+        raise ValueError(f"X: every process needs the same features and as many devices ({held})")
+    n_samples, n_features, count = int(every[:, 0].sum()), X.shape[1], len(local)
+    fewest = int(every[:, 0].min())
+    if block_rows is None:
+        block_rows = choose_block_rows(max(fewest, 1), n_features, dtype, local, models)
+    elif isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
+        raise ValueError(f"block_rows: expected a positive integer, got {block_rows!r}")
+    blocks = fewest // (count * block_rows) * count  # the same number on every process
+    body = blocks * block_rows
+    most_left = int(every[:, 0].max()) - body
+    X, y = X.astype(dtype, copy=False), y.astype(dtype, copy=False)
+
+    mesh = Mesh(np.array(jax.devices()), (AXIS,))
+    sharding = NamedSharding(mesh, P(AXIS))
+    with numerics(dtype):
+        parts = [X[:body].reshape(blocks, block_rows, n_features), y[:body].reshape(blocks, block_rows)]
+        if not blocks:
+            parts = [np.zeros((count, 0, n_features), dtype), np.zeros((count, 0), dtype)]
+        rest = [None, None, None]
+        if most_left:
+            r = -(-most_left // count)
+            left = X.shape[0] - body
+            rest_X, rest_y, mask = np.zeros((count * r, n_features), dtype), np.zeros(count * r, dtype), np.zeros(count * r, dtype)
+            rest_X[:left], rest_y[:left], mask[:left] = X[body:], y[body:], 1
+            rest = [a.reshape(count, r, *a.shape[1:]) for a in (rest_X, rest_y, mask)]
+        arrays = [None if a is None else jax.make_array_from_process_local_data(sharding, a) for a in parts + rest]
+    return Batch(*arrays, n_samples=n_samples, mesh=mesh, in_place=False)
