@@ -151,7 +151,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_main_job(args: argparse.Namespace) -> int:
     """The bare command: verify the rules, then check that hand and autodiff training agree."""
-    from verification.training import agreement_summary
+    from verification.train import agreement_summary
 
     out = console(stderr=args.json == "-")
     results, elapsed = verify_rules(args, out)
