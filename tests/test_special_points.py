@@ -43,6 +43,24 @@ def test_harness_tells_jnp_maximum_from_the_paper_at_the_kink():
     assert "relu_scalar" in message and "0.5" in message
 
 
+def test_kink_is_named_and_the_policy_decides():
+    """At z = 0 the one-sided derivatives are 0 and 1: a hand derivative of 1 is JAX's other side."""
+    from verification import check_derivative
+
+    relu = get_rule("relu_broadcast")
+    ones_at_tie = lambda x: np.diag((x >= 0).astype(float))  # noqa: E731
+    point = np.array([-1.0, 0.0, 2.0])
+    strict = check_derivative(relu.function, ones_at_tie, point)
+    assert not strict.passed
+    assert any("not differentiable" in n and "from above" in n for n in strict.notes), str(strict)
+    assert check_derivative(relu.function, ones_at_tie, point, kinks="either").passed
+    # a value that is neither one-sided derivative is still rejected under "either"
+    assert not check_derivative(relu.function, lambda x: 0.5 * ones_at_tie(x), point, kinks="either").passed
+    # "fail" rejects the kink even for JAX's own convention
+    assert not check_derivative(relu.function, relu.derivative, point, kinks="fail").passed
+    assert check_derivative(relu.function, relu.derivative, point).passed
+
+
 def test_relu_is_one_just_above_the_kink():
     tiny = np.finfo(np.float32).tiny  # the smallest normal float32; subnormals are never drawn
     assert reference.relu_derivative(np.float32(tiny)) == 1.0

@@ -1,17 +1,23 @@
 r"""Compare a hand-written derivative with an oracle, and say what is wrong when they differ.
 
-Tolerance (decision D7), per entry, never scaled by the array's size:
+Tolerance, per entry $k$, never scaled by the array's size:
 
-$$ |\text{reference} - \text{oracle}| \le \text{atol} + \text{rtol}\,|\text{oracle}|, \qquad
-   \text{rtol} = C\epsilon, \quad \text{atol} = C\epsilon\,\max(1, s) $$
+$$ |\text{derivative}_k - \text{oracle}_k| \le C\,\max(\sigma_k, \rho_k) + R\,\epsilon\,|\text{oracle}_k| + \text{tiny} $$
 
-with $\epsilon$ the dtype's machine epsilon, $C$ = ``ULPS`` and $s$ the magnitude of the
-values: the largest entry of either array, or, for rules that sum terms, the magnitude of the
-largest terms (``Rule.scale``), since rounding error is relative to the terms and not to a
-result they cancel to.  The unit floor treats entries far below 1 on an absolute scale.
+- $\sigma_k$ is the rounding noise of the oracle's entry, measured from its own computation
+  by perturbed re-evaluation (:mod:`verification.noise`): where terms cancel or a function
+  saturates it is as large as $\epsilon$ times the terms, not the result.
+- $\rho_k$ is the rounding noise of the hand derivative: the difference between the hand
+  derivative evaluated in float32 and in float64 at the same (float32) point, scaled by
+  $\epsilon/\epsilon_{32}$.  It covers a hand formula that is less stable than JAX's.
+- $C$ = ``NOISE_FACTOR``, $R$ = ``RELATIVE_ULPS``, $\epsilon$ the dtype's machine epsilon,
+  tiny its smallest normal number.
 
-On a mismatch the report names the rule, the oracle, the worst entries, and tests the usual
-explanations: a transposed Jacobian (denominator layout), a flipped sign, a constant factor.
+Explicit ``rtol``/``atol`` replace the whole rule by $\text{atol} + \text{rtol}\,|\text{oracle}_k|$.
+
+On a mismatch the report names the worst entries and tests the usual explanations: a
+transposed Jacobian, the denominator layout, a flipped sign, a constant factor, only the
+diagonal or only the off-diagonal entries wrong.
 """
 
 from __future__ import annotations
@@ -20,23 +26,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ULPS = 16
-"""C above.  Both sides evaluate the same formula in a different order (NumPy vs XLA, forward
-vs reverse mode); for the few-term sums and library transcendentals here that differs by a few
-ulps of the largest term.  Measured: the worst error over 200 examples of every rule in both
-lanes was 4.9·ε·scale (scalar_product, float32), so 16 leaves a 3× margin.  A planted mistake
-is off by the size of the entries themselves, millions of times more."""
+NOISE_FACTOR = 8.0
+"""C above: both sides' rounding errors are each of the size of the measured noise (the
+spread of 8 perturbed evaluations); their difference can reach twice that, and 8 leaves a
+factor 4 for a hand formula whose own rounding is larger than JAX's."""
+RELATIVE_ULPS = 4.0
+"""R above: the final rounding of each side, half an ulp each, with a margin."""
 
 
-def tolerance(dtype, scale: float) -> tuple[float, float]:
-    """(rtol, atol) for ``dtype`` and the magnitude ``scale`` of the values."""
+def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: float | None = None) -> np.ndarray:
+    """The allowed |derivative − oracle| per entry (see the module docstring)."""
+    oracle = np.abs(np.asarray(oracle, dtype=np.float64))
+    if rtol is not None or atol is not None:
+        return (atol or 0.0) + (rtol or 0.0) * oracle
+    finfo = np.finfo(dtype)
+    noise = np.where(np.isfinite(noise), noise, 0.0)
+    return NOISE_FACTOR * noise + RELATIVE_ULPS * float(finfo.eps) * oracle + float(finfo.tiny)
+
+
+def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None) -> str:
+    """How the tolerance of a comparison was chosen, in one line."""
+    if rtol is not None or atol is not None:
+        return f"|derivative − oracle| ≤ {atol or 0.0:.3g} + {rtol or 0.0:.3g}·|oracle| (given)"
     eps = float(np.finfo(dtype).eps)
-    return ULPS * eps, ULPS * eps * max(1.0, float(scale))
+    return (f"|derivative − oracle| ≤ {NOISE_FACTOR:g}·noise + {RELATIVE_ULPS:g}ε·|oracle|, ε = {eps:.3g}; "
+            "noise = rounding noise measured per entry by perturbed re-evaluation")
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """The outcome of comparing one array (``actual``, from the reference) with an oracle."""
+    """The outcome of comparing one array (``actual``, the hand derivative) with an oracle.
+
+    ``allowed`` is the tolerance per entry; ``max_rel_err`` is None when every differing entry
+    has an oracle of exactly 0 (a relative error is then meaningless).
+    """
 
     rule: str
     oracle: str
@@ -45,45 +68,60 @@ class Comparison:
     ok: bool
     expected_shape: tuple[int, ...]
     actual_shape: tuple[int, ...]
-    rtol: float
-    atol: float
+    tolerance_text: str = ""
     max_abs_err: float = 0.0
-    max_rel_err: float = 0.0
+    max_rel_err: float | None = 0.0
+    zero_oracle_mismatches: int = 0
     worst_index: tuple[int, ...] | None = None
+    worst_allowed: float = 0.0
     n_mismatch: int = 0
     n_total: int = 0
-    mismatches: tuple[tuple[tuple[int, ...], float, float], ...] = ()
+    mismatches: tuple[tuple[tuple[int, ...], float, float, float], ...] = ()
     hint: str = ""
     note: str = ""
     inputs: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    allowed: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def shape_mismatch(self) -> bool:
         return self.expected_shape != self.actual_shape
 
+    def __str__(self) -> str:
+        return format_comparison(self)
 
-def _within(actual, expected, rtol, atol) -> np.ndarray:
+
+def _within(actual, expected, allowed) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.abs(actual - expected) <= atol + rtol * np.abs(expected)
+        return np.abs(actual - expected) <= allowed
 
 
-def _explain(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
-    """Name the simplest wrong rule that would produce ``actual`` from the true ``expected``."""
+def _swap_halves(a: np.ndarray, out_ndim: int) -> np.ndarray:
+    """``a`` of shape out + in, with the two groups of axes swapped: in + out."""
+    axes = tuple(range(out_ndim, a.ndim)) + tuple(range(out_ndim))
+    return np.transpose(a, axes)
+
+
+def explain(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, *, out_ndim: int | None = None) -> str:
+    """Name the simplest wrong rule that turns the true ``expected`` into ``actual`` (same shape)."""
     if not np.all(np.isfinite(actual)):
-        return "the reference holds NaN or inf: is the input outside the rule's domain?"
-    if actual.ndim == 2 and actual.shape[0] == actual.shape[1] and np.all(_within(actual.T, expected, rtol, atol)):
-        return "reference == oracleᵀ: the Jacobian is transposed (denominator layout instead of numerator layout)"
-    if np.all(_within(-actual, expected, rtol, atol)):
-        return "reference == −oracle: the sign is flipped"
-    both = (np.abs(expected) > atol) & (np.abs(actual) > atol)
+        return "the derivative holds NaN or inf: is the input outside the rule's domain?"
+    if out_ndim is not None and 0 < out_ndim < actual.ndim:
+        swapped = _swap_halves(expected, out_ndim)
+        if swapped.shape == actual.shape and np.all(_within(actual, swapped, _swap_halves(allowed, out_ndim))):
+            return ("derivative == oracle with output and input axes swapped: the Jacobian is transposed "
+                    "(denominator layout instead of numerator layout)")
+    elif actual.ndim == 2 and actual.shape[0] == actual.shape[1] and np.all(_within(actual, expected.T, allowed.T)):
+        return "derivative == oracleᵀ: the Jacobian is transposed (denominator layout instead of numerator layout)"
+    if np.all(_within(-actual, expected, allowed)):
+        return "derivative == −oracle: the sign is flipped"
+    both = (np.abs(expected) > allowed) & (np.abs(actual) > allowed)
     if both.any():
-        ratios = actual[both] / expected[both]
-        factor = float(np.median(ratios))
-        if np.all(_within(actual, factor * expected, rtol, atol)):
-            return f"reference == {factor:.6g} × oracle: a constant factor is wrong (missing 2? 1/N vs 1/|A|?)"
-    if actual.ndim == 2 and actual.shape[0] == actual.shape[1]:
+        factor = float(np.median(actual[both] / expected[both]))
+        if np.all(_within(actual, factor * expected, allowed * max(1.0, abs(factor)))):
+            return f"derivative == {factor:.6g} × oracle: a constant factor is wrong (a missing 2? 1/N vs 1/|A|?)"
+    if actual.ndim == 2 and actual.shape[0] == actual.shape[1] and actual.shape[0] > 1:
         off = ~np.eye(actual.shape[0], dtype=bool)
-        bad = ~_within(actual, expected, rtol, atol)
+        bad = ~_within(actual, expected, allowed)
         if not bad[off].any():
             return "only diagonal entries differ"
         if not bad[~off].any():
@@ -91,67 +129,97 @@ def _explain(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float)
     return ""
 
 
-def compare(actual, expected, *, rule: str, oracle: str, wrt: str = "", dtype=np.float64,
-            scale: float | None = None, note: str = "", inputs: dict | None = None) -> Comparison:
-    """Compare ``actual`` (the hand-written reference) with ``expected`` (the oracle).
+def _shape_hint(actual: np.ndarray, expected: np.ndarray, out_ndim: int | None) -> str:
+    if out_ndim is not None and 0 < out_ndim < expected.ndim:
+        denominator = expected.shape[out_ndim:] + expected.shape[:out_ndim]
+        if actual.shape == denominator:
+            return (f"the derivative has shape input + output {actual.shape}: denominator layout; "
+                    f"numerator layout is output.shape + input.shape = {expected.shape}")
+    if actual.size == expected.size:
+        return f"same number of entries, different shape: expected {expected.shape} (output.shape + input.shape)"
+    return f"shapes differ: expected {expected.shape} (output.shape + input.shape)"
 
-    Shapes must be equal: a shape mismatch is reported as such, never broadcast.
+
+def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "", dtype=np.float64,
+            rtol: float | None = None, atol: float | None = None, note: str = "",
+            inputs: dict | None = None, out_ndim: int | None = None) -> Comparison:
+    """Compare ``actual`` (the hand derivative) with ``expected`` (the oracle) whose rounding
+    noise per entry is ``noise``.  Shapes must be equal: a shape mismatch is reported as
+    such, never broadcast.  ``out_ndim`` (the number of output axes) lets the report
+    recognise the denominator layout.
+
+    Example:
+        >>> c = compare([2.0, 4.0], [1.0, 2.0], rule="demo", oracle="jacfwd")
+        >>> c.ok, c.hint
+        (False, 'derivative == 2 × oracle: a constant factor is wrong (a missing 2? 1/N vs 1/|A|?)')
     """
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if scale is None:
-        finite = [np.abs(a[np.isfinite(a)]).max(initial=0.0) for a in (actual, expected)]
-        scale = max(finite)
-    rtol, atol = tolerance(dtype, scale)
-    common = dict(rule=rule, oracle=oracle, wrt=wrt, dtype=np.dtype(dtype).name, rtol=rtol, atol=atol,
-                  expected_shape=expected.shape, actual_shape=actual.shape, note=note, inputs=inputs or {})
+    common = dict(rule=rule, oracle=oracle, wrt=wrt, dtype=np.dtype(dtype).name,
+                  tolerance_text=describe_tolerance(dtype, rtol, atol), expected_shape=expected.shape,
+                  actual_shape=actual.shape, note=note, inputs=inputs or {})
     if actual.shape != expected.shape:
-        return Comparison(ok=False, hint="shapes differ: the layout is wrong (D1: output.shape + input.shape)", **common)
+        return Comparison(ok=False, hint=_shape_hint(actual, expected, out_ndim), **common)
+    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol), expected.shape)
     diff = np.abs(actual - expected)
     diff = np.where(np.isnan(diff), np.inf, diff)
-    allowed = atol + rtol * np.abs(expected)
     bad = ~(diff <= allowed)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)  # inf where oracle is 0
-        excess = diff / allowed
+        excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
+        nonzero = expected != 0
+        rel = np.where(nonzero, diff / np.where(nonzero, np.abs(expected), 1.0), 0.0)
     order = np.argsort(-excess, axis=None, kind="stable")
     worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
     n_bad = int(bad.sum())
+    zero_bad = int((bad & ~nonzero).sum())
     mismatches = tuple(
-        (idx, float(actual[idx]), float(expected[idx]))
+        (idx, float(actual[idx]), float(expected[idx]), float(allowed[idx]))
         for idx in (tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order[: min(n_bad, 5)])
     )
     return Comparison(
         ok=n_bad == 0,
         max_abs_err=float(diff.max(initial=0.0)),
-        max_rel_err=float(rel.max(initial=0.0)),
+        max_rel_err=None if n_bad and zero_bad == n_bad else float(rel.max(initial=0.0)),
+        zero_oracle_mismatches=zero_bad,
         worst_index=worst,
+        worst_allowed=float(allowed[worst]) if worst is not None else 0.0,
         n_mismatch=n_bad,
         n_total=int(actual.size),
         mismatches=mismatches,
-        hint="" if n_bad == 0 else _explain(actual, expected, rtol, atol),
+        hint="" if n_bad == 0 else explain(actual, expected, allowed, out_ndim=out_ndim),
+        allowed=np.array(allowed),
         **common,
     )
 
 
+def _oracle_label(oracle: str) -> str:
+    if oracle in ("value", "") or " vs " in oracle or oracle.startswith(("one-sided", "finite")):
+        return oracle
+    return f"jax.{oracle}" if oracle in ("jacfwd", "jacrev", "grad", "jvp", "vjp", "hessian") else oracle
+
+
 def format_comparison(c: Comparison) -> str:
     """A numpy.testing-style report of ``c``: rule, oracle, tolerance, worst entries, hint."""
-    against = "value" if c.oracle == "value" else f"jax.{c.oracle}" if c.oracle in ("jacfwd", "jacrev", "grad") else c.oracle
     wrt = f" w.r.t. {c.wrt}" if c.wrt else ""
+    what = "value" if c.oracle == "value" else "derivative"
     status = "agrees with" if c.ok else "DISAGREES with"
-    lines = [f"Rule {c.rule}{wrt} {status} {against} [{c.dtype}]",
-             f"  tolerance: |reference - oracle| <= {c.atol:.3g} + {c.rtol:.3g}·|oracle|"]
+    lines = [f"{c.rule}: {what}{wrt} {status} {_oracle_label(c.oracle)} [{c.dtype}]",
+             f"  tolerance: {c.tolerance_text}"]
     if c.shape_mismatch:
-        lines.append(f"  shape mismatch: reference {c.actual_shape}, oracle {c.expected_shape}")
+        lines.append(f"  shape mismatch: derivative {c.actual_shape}, oracle {c.expected_shape}")
     else:
         pct = 100 * c.n_mismatch / c.n_total if c.n_total else 0.0
         lines.append(f"  mismatched elements: {c.n_mismatch} / {c.n_total} ({pct:.1f}%)")
         if c.mismatches:
-            lines.append(f"  {'index':<12} {'reference':>16} {'oracle':>16} {'|diff|':>12}")
-            for idx, a, e in c.mismatches:
-                lines.append(f"  {str(idx):<12} {a:>16.9g} {e:>16.9g} {abs(a - e):>12.3g}")
-        lines.append(f"  worst entry: {c.worst_index}")
+            lines.append(f"  {'index':<12} {'derivative':>16} {'oracle':>16} {'|diff|':>10} {'allowed':>10}")
+            for idx, a, e, allowed in c.mismatches:
+                lines.append(f"  {str(idx):<12} {a:>16.9g} {e:>16.9g} {abs(a - e):>10.3g} {allowed:>10.3g}")
+        lines.append(f"  worst entry: {c.worst_index} (allowed {c.worst_allowed:.3g})")
         lines.append(f"  max absolute difference: {c.max_abs_err:.3g}")
-        lines.append(f"  max relative difference: {c.max_rel_err:.3g}")
+        if c.max_rel_err is None:
+            lines.append("  max relative difference: undefined, the oracle is 0 at every differing entry")
+        else:
+            zero = f" (oracle is 0 at {c.zero_oracle_mismatches} differing entries)" if c.zero_oracle_mismatches else ""
+            lines.append(f"  max relative difference: {c.max_rel_err:.3g}{zero}")
     if c.hint:
         lines.append(f"  hint: {c.hint}")
     if c.note and not c.ok:

@@ -1,12 +1,26 @@
-"""The JAX oracles: ``jax.jacfwd``, ``jax.jacrev`` and ``jax.grad`` of a rule's function.
+r"""The JAX oracles of a derivative, and the rounding noise of each.
 
-For each rule one function is compiled with ``jax.jit`` that returns the primal value and
-every applicable oracle together; it is built once per rule and cached, and recompiles only
-for a new shape or dtype (the strategies draw shapes from a small pool).
+For a function ``f`` written with ``jax.numpy``, the argument(s) ``wrt`` and a form:
 
-The boundary casts and checks the arguments: integers become the lane's float dtype (so
-``jax.grad``'s integer-input error never reaches a user), NaN/inf and non-numeric input raise
-an error that names the argument.  Float64 runs inside a scoped ``jax.enable_x64(True)``,
+========== ======================================================= ==========================
+form       what the hand derivative returns                        oracles
+========== ======================================================= ==========================
+jacobian   ``f(*args).shape + args[wrt].shape`` (numerator layout)  ``jax.jacfwd``, ``jax.jacrev``,
+                                                                   ``jax.grad`` (scalar ``f``)
+jvp        $J\,t$ for a tangent $t$: ``f``'s output shape           ``jax.jvp``
+vjp        $u^T J$ for a cotangent $u$: ``args[wrt]``'s shape       ``jax.vjp``
+hessian    ``out.shape + in.shape + in.shape``                     ``jax.hessian`` (forward over
+                                                                   reverse), ``jacrev(jacfwd)``
+hvp        $H\,v$ for a direction $v$: ``args[wrt]``'s shape        forward over reverse,
+                                                                   reverse over reverse
+========== ======================================================= ==========================
+
+One function is compiled with ``jax.jit`` per (f, wrt, form, static arguments) and cached;
+it is vmapped over a batch of points, so many examples cost one dispatch, and it recompiles
+only for a new shape or dtype.  With every oracle it returns its rounding noise
+(:mod:`verification.noise`), from which the comparison derives its tolerance.
+
+The precision of a check is a *lane*: float64 runs inside a scoped ``jax.enable_x64(True)``,
 float32 inside ``jax.enable_x64(False)``, both with the matmul precision pinned to
 ``highest`` (TF32 on a GPU must not pass for a wrong gradient).  A user's global JAX
 configuration is never changed.
@@ -16,74 +30,162 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from reference.checks import as_real_array
-from verification.rules import Rule
+from verification.noise import rounding_noise
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+Form = Literal["jacobian", "jvp", "vjp", "hessian", "hvp"]
+FORMS: tuple[str, ...] = ("jacobian", "jvp", "vjp", "hessian", "hvp")
+DIRECTIONAL: frozenset[str] = frozenset({"jvp", "vjp", "hvp"})
+DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
 
 
 @contextlib.contextmanager
 def lane(dtype) -> Iterator[None]:
-    """Run JAX in the precision of ``dtype`` (float64 or float32), scoped to the block."""
+    """Run JAX in the precision of ``dtype`` (float64 or float32), scoped to the block.
+
+    Example:
+        >>> import jax.numpy as jnp, numpy as np
+        >>> with lane(np.float64):
+        ...     jnp.zeros(1).dtype
+        dtype('float64')
+    """
     dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+    if dtype not in DTYPES.values():
         raise ValueError(f"dtype: expected float64 or float32, got {dtype}")
     with jax.enable_x64(dtype == np.float64), jax.default_matmul_precision("highest"):
         yield
 
 
-def compiled(rule: Rule):
-    """One jitted function of the rule's arguments returning ``{"value", "jacfwd", "jacrev"[, "grad"]}``.
-
-    Each derivative is a tuple with one entry per ``rule.wrt`` argument.  Cached on what is
-    traced (the function, ``wrt``, the static arguments), so rows that differ only in their
-    hand-written reference share one compilation.
-    """
-    key = (rule.function, rule.wrt, rule.static, rule.scalar_output)
-    if key not in _COMPILED:
-        _COMPILED[key] = _build(*key)
-    return _COMPILED[key]
+def oracle_names(form: str, scalar_output: bool) -> tuple[str, ...]:
+    """The oracles of ``form``; ``jax.grad`` joins the Jacobian's only for a scalar ``f``."""
+    return {
+        "jacobian": ("jacfwd", "jacrev", "grad") if scalar_output else ("jacfwd", "jacrev"),
+        "jvp": ("jvp",),
+        "vjp": ("vjp",),
+        "hessian": ("hessian", "jacrev(jacfwd)"),
+        "hvp": ("fwd-over-rev", "rev-over-rev"),
+    }[form]
 
 
+def _oracles(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool) -> dict[str, Callable]:
+    """Each oracle as ``oracle(args, direction) -> tuple of arrays`` (one per ``wrt`` argument,
+    or one for the forms whose result is a single array)."""
+
+    def at(args, values):
+        """``args`` with the ``wrt`` entries replaced by ``values``."""
+        args = list(args)
+        for i, v in zip(wrt, values, strict=True):
+            args[i] = v
+        return tuple(args)
+
+    def of_wrt(args):
+        return lambda *values: f(*at(args, values))
+
+    def primals(args):
+        return tuple(args[i] for i in wrt)
+
+    def tupled(fun):
+        def run(args, direction):
+            out = fun(args, direction)
+            return out if isinstance(out, tuple) else (out,)
+        return run
+
+    argnums = tuple(range(len(wrt)))
+    if form == "jacobian":
+        out = {
+            "jacfwd": lambda a, d: jax.jacfwd(of_wrt(a), argnums=argnums)(*primals(a)),
+            "jacrev": lambda a, d: jax.jacrev(of_wrt(a), argnums=argnums)(*primals(a)),
+        }
+        if scalar_output:
+            out["grad"] = lambda a, d: jax.grad(of_wrt(a), argnums=argnums)(*primals(a))
+    elif form == "jvp":
+        out = {"jvp": lambda a, d: jax.jvp(of_wrt(a), primals(a), d)[1]}
+    elif form == "vjp":
+        out = {"vjp": lambda a, d: jax.vjp(of_wrt(a), *primals(a))[1](d)}
+    elif form == "hessian":
+        out = {
+            "hessian": lambda a, d: jax.hessian(of_wrt(a))(*primals(a)),
+            "jacrev(jacfwd)": lambda a, d: jax.jacrev(jax.jacfwd(of_wrt(a)))(*primals(a)),
+        }
+    else:  # hvp
+        def fwd_over_rev(a, d):
+            return jax.jvp(jax.grad(of_wrt(a)), primals(a), d)[1]
+
+        def rev_over_rev(a, d):
+            return jax.grad(lambda *x: jnp.vdot(jax.grad(of_wrt(a))(*x), d[0]))(*primals(a))
+
+        out = {"fwd-over-rev": fwd_over_rev, "rev-over-rev": rev_over_rev}
+    return {name: tupled(fun) for name, fun in out.items()}
+
+
+_TRACES = {"count": 0}
 _COMPILED: dict[tuple, Callable] = {}
 
 
 def compilation_count() -> int:
-    """How many XLA compilations the oracles have made in this process (one per rule and signature)."""
-    return sum(jitted._cache_size() for jitted in _COMPILED.values())
+    """How many oracle programs have been traced and compiled in this process (each is one
+    (function, form, shape, dtype) signature; a new example of a known shape compiles nothing)."""
+    return _TRACES["count"]
 
 
-def _build(function, wrt, static, scalar_output):
-    def evaluate(*args):
-        out = {
-            "value": function(*args),
-            "jacfwd": jax.jacfwd(function, argnums=wrt)(*args),
-            "jacrev": jax.jacrev(function, argnums=wrt)(*args),
-        }
-        if scalar_output:
-            out["grad"] = jax.grad(function, argnums=wrt)(*args)
+def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
+                    nargs: int, scalar_output: bool) -> Callable:
+    """A jitted ``run(seed, dynamic_args, directions)`` over a leading batch axis.
+
+    ``dynamic_args`` holds the non-static arguments in order, each stacked along axis 0;
+    ``directions`` is a tuple of stacked direction arrays (empty for the non-directional
+    forms).  Returns ``{"value": (value, noise), name: (parts, noises), ...}``.
+    """
+    key = (f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    oracles = _oracles(f, wrt, form, scalar_output)
+
+    def full(dynamic):
+        it = iter(dynamic)
+        return tuple(static[i] if i in static else next(it) for i in range(nargs))
+
+    def one(seed, dynamic, direction):
+        out = {"value": rounding_noise(lambda *a: f(*full(a)))(seed, *dynamic)}
+        d = direction[0] if form == "vjp" else direction
+        for name, oracle in oracles.items():
+            out[name] = rounding_noise(lambda a, dd, oracle=oracle: oracle(full(a), dd))(seed, dynamic, d)
         return out
 
-    return jax.jit(evaluate, static_argnums=static)
+    def run(seed, dynamic, directions):
+        _TRACES["count"] += 1
+        return jax.vmap(one, in_axes=(None, 0, 0))(seed, dynamic, directions)
+
+    _COMPILED[key] = jax.jit(run)
+    return _COMPILED[key]
 
 
-def prepare(rule: Rule, args, dtype) -> tuple:
-    """Check every array argument (naming it in errors) and cast it to ``dtype``."""
-    if len(args) != len(rule.args):
-        raise TypeError(f"{rule.name}: expected {len(rule.args)} arguments {rule.args}, got {len(args)}")
-    return tuple(
-        arg if i in rule.static else as_real_array(name, arg).astype(dtype, copy=False)
-        for i, (name, arg) in enumerate(zip(rule.args, args, strict=True))
-    )
+def plain_oracle(f: Callable, *, wrt: tuple[int, ...], form: str, name: str, static: dict[int, object],
+                 nargs: int, scalar_output: bool) -> Callable:
+    """One oracle without noise, jitted and vmapped like :func:`batched_oracles` (for probes)."""
+    key = ("plain", name, f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    oracle = _oracles(f, wrt, form, scalar_output)[name]
+
+    def one(dynamic, direction):
+        it = iter(dynamic)
+        args = tuple(static[i] if i in static else next(it) for i in range(nargs))
+        return oracle(args, direction[0] if form == "vjp" else direction)
+
+    def run(dynamic, directions):
+        _TRACES["count"] += 1
+        return jax.vmap(one)(dynamic, directions)
+
+    _COMPILED[key] = jax.jit(run)
+    return _COMPILED[key]
 
 
-def evaluate(rule: Rule, *args, dtype=np.float64) -> dict[str, np.ndarray | tuple[np.ndarray, ...]]:
-    """The primal value and every oracle of ``rule`` at ``args``, as NumPy arrays in ``dtype``."""
-    args = prepare(rule, args, dtype)
-    with lane(dtype):
-        out = compiled(rule)(*args)
-    return jax.tree.map(np.asarray, out)
+def to_numpy(tree):
+    """Every leaf as a NumPy array."""
+    return jax.tree.map(np.asarray, tree)

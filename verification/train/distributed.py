@@ -12,10 +12,10 @@ divided by the global N, and ends with the same parameters.  The compiled step i
 spans every process's devices, and the batch, assembled from each process's rows with
 ``jax.make_array_from_process_local_data``, differ.
 
-Joining changes process-wide JAX settings, which nothing else in this package does: the
-distributed runtime itself, and CPU collectives through gloo (``jax_cpu_collectives_implementation``;
-without it CPU devices of different processes cannot add their sums).  Only :func:`join` makes
-these changes, and only a program that asks for distributed training calls it.
+Joining changes two process-wide JAX settings: it starts the distributed runtime, and sends CPU
+collectives through gloo (``jax_cpu_collectives_implementation``; without it the CPU devices of
+different processes cannot add their sums).  Only :func:`join` makes these changes, and only a
+program that asks for training across processes calls it.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def _watch(joined: threading.Event, wake: int | None, timeout: float, where: str
         _end(EXIT_INTERRUPTED, f"interrupted while waiting for the other processes {where}")
     _end(
         EXIT_NOT_JOINED,
-        f"error: the other processes did not join {where} within {timeout:g} s; start every process "
-        "(the same --num-processes, each its own --process-id, the same --coordinator), or raise --join-timeout",
+        f"error: the other processes did not join {where} within {timeout:g} s; start all of them (the same "
+        "coordinator and number of processes, each its own process id), or allow them longer to join",
     )
 
 

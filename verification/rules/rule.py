@@ -1,0 +1,104 @@
+"""``Rule``: one row of the rule table, declared the way a user declares a check of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from hypothesis import strategies as st
+
+from verification.oracles import FORMS
+
+SOURCES = ("paper", "extension")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One rule: a hand-written NumPy derivative and what it is checked against.
+
+    Every row is checked by the same code as :func:`verification.check_derivative`, with the
+    row's fields as its arguments.
+
+    Attributes:
+        name: the rule's id, also the pytest id and the CLI's ``--rule`` value.
+        formula: the rule in one line (numerator layout).
+        section: where it is stated: a section of the paper (``§4.2``) or a source.
+        args: the argument names, in order; reports and error messages use them.
+        function: the function JAX differentiates, written with ``jax.numpy``.
+        derivative: the hand-written derivative (NumPy), in the shape ``form`` asks for.
+        inputs: ``inputs(dtype)`` is a hypothesis strategy of argument tuples in the domain.
+        primal: the same function in NumPy; its value must equal ``function``'s first.
+        wrt: the index, or a tuple of indices, of the argument(s) differentiated.
+        form: ``"jacobian"``, ``"jvp"``, ``"vjp"``, ``"hessian"`` or ``"hvp"``.
+        static: indices of arguments that are not arrays (an integer power n).
+        references: the public ``reference`` functions the row demonstrates (the table lists them).
+        source: ``"paper"`` or ``"extension"`` (beyond the paper); groups the table.
+        kinks: the policy at a point where ``function`` is not differentiable (see
+            :func:`verification.check_derivative`).
+        note: the convention or domain restriction a reader should know.
+    """
+
+    name: str
+    formula: str
+    section: str
+    args: tuple[str, ...]
+    function: Callable
+    derivative: Callable
+    inputs: Callable[[np.dtype], st.SearchStrategy[tuple]]
+    primal: Callable | None = None
+    wrt: int | tuple[int, ...] = 0
+    form: str = "jacobian"
+    static: tuple[int, ...] = ()
+    references: tuple[Callable, ...] = ()
+    source: str = "paper"
+    kinks: str = "jax"
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ValueError(f"name: expected a non-empty string, got {self.name!r}")
+        if self.form not in FORMS:
+            raise ValueError(f"{self.name}: form: expected one of {FORMS}, got {self.form!r}")
+        if self.source not in SOURCES:
+            raise ValueError(f"{self.name}: source: expected one of {SOURCES}, got {self.source!r}")
+        for field_name in ("function", "derivative", "inputs"):
+            if not callable(getattr(self, field_name)):
+                raise TypeError(f"{self.name}: {field_name}: expected a callable")
+        object.__setattr__(self, "args", tuple(self.args))
+        wrt = self.wrt if isinstance(self.wrt, int) else tuple(self.wrt)
+        for i in (wrt,) if isinstance(wrt, int) else wrt:
+            if not 0 <= i < len(self.args):
+                raise ValueError(f"{self.name}: wrt: index {i} is not one of the {len(self.args)} arguments {self.args}")
+        object.__setattr__(self, "wrt", wrt)
+
+    @property
+    def wrt_indices(self) -> tuple[int, ...]:
+        return (self.wrt,) if isinstance(self.wrt, int) else self.wrt
+
+    @property
+    def oracles(self) -> tuple[str, ...]:
+        """The JAX oracles that apply (``grad`` only for a scalar function: decided per point)."""
+        from verification.oracles import oracle_names
+
+        return oracle_names(self.form, scalar_output=self.scalar_output)
+
+    @cached_property
+    def scalar_output(self) -> bool:
+        """Whether ``function`` returns a scalar, judged at the simplest point of its domain."""
+        import jax
+        from hypothesis import Phase, find, settings
+
+        from verification.oracles import lane
+
+        point = find(self.inputs(np.dtype(np.float64)), lambda _: True,
+                     settings=settings(database=None, phases=(Phase.generate, Phase.shrink)))
+        with lane(np.float64):
+            return jax.eval_shape(self.function, *point).shape == ()
+
+    def check_arguments(self) -> dict:
+        """The keyword arguments of :func:`verification.check_derivative` this row stands for."""
+        return dict(wrt=self.wrt, form=self.form, primal=self.primal, kinks=self.kinks, static=self.static,
+                    names=self.args, name=self.name, note=self.note)
+
