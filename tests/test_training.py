@@ -283,17 +283,18 @@ def test_train_leaves_the_global_jax_configuration_alone():
 def _rows_in(batch) -> int:
     """Samples the batch holds: the body's rows plus the unmasked rest rows."""
     rest = 0 if batch.rest_mask is None else int(np.asarray(batch.rest_mask).sum())
-    return batch.X.shape[0] * batch.X.shape[1] + rest
+    return batch.X.shape[0] * batch.X.shape[2 if batch.features_first else 1] + rest
 
 
-def test_every_sample_counts_once_and_padding_counts_for_nothing():
+@pytest.mark.parametrize("layout", ["rows", "features"])
+def test_every_sample_counts_once_and_padding_counts_for_nothing(layout):
     """N = 13 in blocks of 4: the rows outside whole blocks go to the masked rest.  The loss
     and every step still divide by 13 and follow the reference."""
     teacher = planted_teacher(13, 2, seed=7, noise=0.3)
     w0, b0 = initial_parameters(teacher.X, seed=0)
     rate = stable_learning_rate(teacher.X)
-    blocked = Trainer(teacher.X, teacher.y, dtype=F64, block_rows=4)
-    assert blocked.batch.X.shape[1:] == (4, 2) and blocked.batch.blocked
+    blocked = Trainer(teacher.X, teacher.y, dtype=F64, block_rows=4, layout=layout)
+    assert blocked.batch.X.shape[1:] == ((2, 4) if layout == "features" else (4, 2)) and blocked.batch.blocked
     assert _rows_in(blocked.batch) == 13
     run = blocked.run(w0, b0, STEPS, learning_rate=rate)
     ref = reference.train(teacher.X, teacher.y, steps=STEPS, learning_rate=rate, w0=w0, b0=b0)
@@ -304,22 +305,25 @@ def test_every_sample_counts_once_and_padding_counts_for_nothing():
 
 
 def test_float32_x_is_read_in_place_and_other_layouts_are_copied():
-    """A C-contiguous X of the training dtype is not copied; a Fortran-order one, or float64 X
-    trained in float32, is.  All three train to the same point."""
+    """Row-major layout (the default for a large X): a C-contiguous X of the training dtype is
+    not copied; a Fortran-order one, or float64 X trained in float32, is; and the feature-major
+    layout (the default for a small X) always copies.  All of them train to the same point."""
     teacher = planted_teacher(4000, 10, seed=3, noise=0.1, dtype=np.float32)  # rows of 40 bytes: one of 8 starts aligned
     w0, b0 = initial_parameters(teacher.X, seed=0)
     rate = stable_learning_rate(teacher.X)
     runs = {}
-    for name, X, in_place in (("C order", teacher.X, True), ("Fortran order", np.asfortranarray(teacher.X), False),
-                              ("float64", teacher.X.astype(F64), False)):
-        trainer = Trainer(X, teacher.y, dtype=np.float32)
-        assert trainer.batch.in_place is in_place, name
+    for name, X, layout, in_place in (("C order", teacher.X, "rows", True),
+                                      ("Fortran order", np.asfortranarray(teacher.X), "rows", False),
+                                      ("float64", teacher.X.astype(F64), "rows", False),
+                                      ("feature-major", teacher.X, "features", False)):
+        trainer = Trainer(X, teacher.y, dtype=np.float32, layout=layout)
+        assert trainer.batch.in_place is in_place and trainer.batch.features_first is (layout == "features"), name
         assert _rows_in(trainer.batch) == 4000
         runs[name] = trainer.run(w0, b0, STEPS, learning_rate=rate)
     losses = np.concatenate([r.losses for r in runs.values()])
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=rate, w0=w0, b0=b0,
                                                    losses=losses, dtype=np.float32)
-    for name in ("Fortran order", "float64"):
+    for name in ("Fortran order", "float64", "feature-major"):
         _assert_same_trajectory(name, runs[name], runs["C order"], parameter_tol, loss_tol)
 
 
@@ -360,14 +364,16 @@ EIGHT_DEVICES = textwrap.dedent(
     rate = stable_learning_rate(teacher.X)
     w0, b0 = initial_parameters(teacher.X, seed=0)
     out = {"rate": rate, "w0": w0.tolist(), "b0": float(b0), "runs": {}}
-    for block_rows in (None, 4):
+    for layout in ("rows", "features"):
+      for block_rows in (None, 4):
         for devices in (1, 8):
-            trainer = Trainer(teacher.X, teacher.y, dtype=np.float64, devices=devices, block_rows=block_rows)
+            trainer = Trainer(teacher.X, teacher.y, dtype=np.float64, devices=devices, block_rows=block_rows, layout=layout)
             run = trainer.run(w0, b0, %(steps)d, learning_rate=rate)
             batch = trainer.batch
             rest = 0 if batch.rest_mask is None else int(np.asarray(batch.rest_mask).sum())
-            out["runs"][f"{block_rows}/{devices}"] = {
-                "shards": len(batch.X.sharding.device_set), "shape": list(batch.X.shape), "rest": rest,
+            blocks, rows = batch.X.shape[0], batch.X.shape[2 if batch.features_first else 1]
+            out["runs"][f"{layout}/{block_rows}/{devices}"] = {
+                "shards": len(batch.X.sharding.device_set), "blocks": blocks, "rows": rows, "rest": rest,
                 "w": run.w.tolist(), "b": float(run.b), "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
     out["default devices, small X"] = len(default_devices(53, 3, np.float64))
     out["default devices, large X"] = len(default_devices(53, 3, np.float64, min_bytes=64, cache_bytes=64))
@@ -394,18 +400,19 @@ def test_eight_simulated_devices_match_one():
     teacher = planted_teacher(53, 3, seed=11, noise=0.2)
     runs = {key: reference.TrainResult(w=np.array(r["w"]), b=np.array(r["b"]), losses=np.array(r["losses"]),
                                        final_loss=np.array(r["final_loss"])) for key, r in out["runs"].items()}
-    assert out["runs"]["None/8"]["shards"] == 8 and out["runs"]["4/8"]["shards"] == 8
-    blocks, rows, _ = out["runs"]["4/8"]["shape"]
-    assert rows == 4 and blocks % 8 == 0 and blocks > 0  # whole blocks on every device
+    for layout in ("rows", "features"):
+        assert out["runs"][f"{layout}/None/8"]["shards"] == 8 and out["runs"][f"{layout}/4/8"]["shards"] == 8
+        blocked = out["runs"][f"{layout}/4/8"]
+        assert blocked["rows"] == 4 and blocked["blocks"] % 8 == 0 and blocked["blocks"] > 0  # whole blocks on every device
     for run in out["runs"].values():  # the rest rows hold every sample the blocks do not
-        assert run["shape"][0] * run["shape"][1] + run["rest"] == 53
+        assert run["blocks"] * run["rows"] + run["rest"] == 53
     assert out["default devices, small X"] == 1 and out["default devices, large X"] == 8
     losses = np.concatenate([r.losses for r in runs.values()])
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=out["rate"], w0=np.array(out["w0"]),
                                                    b0=out["b0"], losses=losses, dtype=F64)
-    single = runs["None/1"]
-    for key in ("None/8", "4/1", "4/8"):
-        _assert_same_trajectory(f"{key} vs one device", runs[key], single, parameter_tol, loss_tol)
+    single = runs["rows/None/1"]
+    for key in runs:
+        _assert_same_trajectory(f"{key} vs rows/None/1", runs[key], single, parameter_tol, loss_tol)
     for k in range(2):
         model = reference.TrainResult(w=np.array(out["sweep"]["w"][k]), b=np.array(out["sweep"]["b"][k]),
                                       losses=np.array(out["sweep"]["losses"][k]), final_loss=single.final_loss)

@@ -28,16 +28,21 @@ def neuron_activation(w, b, x):
     return relu(affine(w, b, x))
 
 
-def mse_loss(w, b, X, y, *, n=None, mask=None):
+def mse_loss(w, b, X, y, *, n=None, mask=None, features_first=False):
     r"""$C = \frac{1}{N}\sum_i m_i\,(y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b))^2$.
 
     ``n`` is N, the divisor (default: the rows of X; a block of a larger batch passes the
-    batch's N), and ``mask`` the $m_i \in \{0, 1\}$ that drop padding rows (default: all 1).
+    batch's N), ``mask`` the $m_i \in \{0, 1\}$ that drop padding rows (default: all 1), and
+    ``features_first`` says that X is stored transposed, shape (n, N): the same sums.
     """
-    residual = y - relu(X @ w + b)
+    residual = y - relu(_z(w, b, X, features_first))
     if mask is not None:
         residual = residual * mask
-    return residual @ residual / (X.shape[0] if n is None else n)
+    return residual @ residual / (X.shape[-1 if features_first else 0] if n is None else n)
+
+
+def _z(w, b, X, features_first):
+    return (w @ X if features_first else X @ w) + b
 
 
 def hand_signal(z, y, n):
@@ -45,7 +50,7 @@ def hand_signal(z, y, n):
     return jnp.where(z > 0, z - y, 0) * (2 / n)
 
 
-def loss_and_grads(w, b, X, y, *, n=None, mask=None, signal=hand_signal):
+def loss_and_grads(w, b, X, y, *, n=None, mask=None, features_first=False, signal=hand_signal):
     r"""$C$ (as :func:`mse_loss`) and its hand-derived gradient from one evaluation of $z = X\mathbf{w} + b$:
 
     $$ \frac{\partial C}{\partial \mathbf{w}} = \sum_i m_i s_i\,\mathbf{x}_i^T = \frac{2}{N}\sum_{i\in A} e_i\,\mathbf{x}_i^T, \qquad
@@ -54,10 +59,11 @@ def loss_and_grads(w, b, X, y, *, n=None, mask=None, signal=hand_signal):
     with $s_i$ from ``signal(z, y, n)`` (:func:`hand_signal`; a test passes a wrong one to see it
     caught).  Returns ``(C, grad_w, grad_b, s)`` with shapes (), (n,), (), (rows,).
     """
-    n = X.shape[0] if n is None else n
-    z = X @ w + b
+    n = X.shape[-1 if features_first else 0] if n is None else n
+    z = _z(w, b, X, features_first)
     residual = y - relu(z)
     s = signal(z, y, n)
     if mask is not None:
         residual, s = residual * mask, s * mask
-    return residual @ residual / n, s @ X, jnp.sum(s), s
+    grad_w = X @ s if features_first else s @ X
+    return residual @ residual / n, grad_w, jnp.sum(s), s

@@ -41,33 +41,35 @@ def compile_count() -> int:
     return _traced
 
 
-def block_terms(w, b, X, y, mask, *, n, mode: str, signal: Callable = hand_signal) -> tuple:
+def block_terms(w, b, X, y, mask, *, n, mode: str, features_first: bool = False, signal: Callable = hand_signal) -> tuple:
     r"""One block's terms of the sums a step needs.
 
     ``"hand"`` and ``"autodiff"``: (C, ∂C/∂w, ∂C/∂b); ``"loss"``: (C,); ``"active"``: (the
     number of samples with z > 0,); ``"final"``: both of those; ``"both"``: (C, hand ∂C/∂w, ∂C/∂b, autodiff ∂C/∂w, ∂C/∂b,
     $\sum_i |s_i||\mathbf{x}_i|$, $\sum_i |s_i|$): the magnitudes of the summed terms.
     """
+    layout = {"n": n, "mask": mask, "features_first": features_first}
     if mode == "loss":
-        return (mse_loss(w, b, X, y, n=n, mask=mask),)
+        return (mse_loss(w, b, X, y, **layout),)
     if mode in ("active", "final"):
-        active = (X @ w + b > 0).astype(X.dtype)
+        active = ((w @ X if features_first else X @ w) + b > 0).astype(X.dtype)
         count = jnp.sum(active if mask is None else active * mask)
-        return (count,) if mode == "active" else (mse_loss(w, b, X, y, n=n, mask=mask), count)
+        return (count,) if mode == "active" else (mse_loss(w, b, X, y, **layout), count)
     if mode == "autodiff":
-        loss, (grad_w, grad_b) = jax.value_and_grad(mse_loss, argnums=(0, 1))(w, b, X, y, n=n, mask=mask)
+        loss, (grad_w, grad_b) = jax.value_and_grad(mse_loss, argnums=(0, 1))(w, b, X, y, **layout)
         return loss, grad_w, grad_b
-    loss, grad_w, grad_b, s = loss_and_grads(w, b, X, y, n=n, mask=mask, signal=signal)
+    loss, grad_w, grad_b, s = loss_and_grads(w, b, X, y, **layout, signal=signal)
     if mode == "hand":
         return loss, grad_w, grad_b
-    auto_w, auto_b = jax.grad(mse_loss, argnums=(0, 1))(w, b, X, y, n=n, mask=mask)
-    return loss, grad_w, grad_b, auto_w, auto_b, jnp.abs(s) @ jnp.abs(X), jnp.sum(jnp.abs(s))
+    auto_w, auto_b = jax.grad(mse_loss, argnums=(0, 1))(w, b, X, y, **layout)
+    scale_w = jnp.abs(X) @ jnp.abs(s) if features_first else jnp.abs(s) @ jnp.abs(X)
+    return loss, grad_w, grad_b, auto_w, auto_b, scale_w, jnp.sum(jnp.abs(s))
 
 
-def _device_sums(w, b, X, y, rest, *, n, mode, signal):
+def _device_sums(w, b, X, y, rest, *, n, mode, features_first, signal):
     """Sums over this device's blocks (a ``fori_loop`` when it holds several) and its rest rows,
     then over the devices."""
-    terms = functools.partial(block_terms, n=n, mode=mode, signal=signal)
+    terms = functools.partial(block_terms, n=n, mode=mode, features_first=features_first, signal=signal)
     # Differentiate this device's own copy of the parameters: a gradient with respect to the
     # replicated ones would be summed over devices (a psum) inside every block.
     w, b = (lax.pcast(v, (AXIS,), to="varying") for v in (w, b))
@@ -95,7 +97,7 @@ def _gap(hand, auto, scale):
 
 
 @functools.lru_cache(maxsize=64)
-def program(mesh: Mesh, n: int, steps: int, mode: str, models: bool, signal: Callable = hand_signal):
+def program(mesh: Mesh, n: int, steps: int, mode: str, models: bool, features_first: bool, signal: Callable = hand_signal):
     """The jitted loop ``(w, b, learning_rate, X, y, rest) -> (w, b, per-step outputs, final loss, active count)``.
 
     Per-step outputs are the loss before each step, or (loss, gap) in ``"both"`` mode, the
@@ -104,7 +106,7 @@ def program(mesh: Mesh, n: int, steps: int, mode: str, models: bool, signal: Cal
     """
 
     def sums(w, b, X, y, rest, mode):
-        local = functools.partial(_device_sums, n=n, mode=mode, signal=signal)
+        local = functools.partial(_device_sums, n=n, mode=mode, features_first=features_first, signal=signal)
         return jax.shard_map(local, mesh=mesh, in_specs=(P(), P(), P(AXIS), P(AXIS), P(AXIS)), out_specs=P())(w, b, X, y, rest)
 
     def evaluate(w, b, X, y, rest):

@@ -87,7 +87,8 @@ class Trainer:
     """
 
     def __init__(
-        self, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1, across_processes: bool = False
+        self, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1,
+        across_processes: bool = False, layout: str | None = None,
     ):
         if across_processes:  # X and y are this process's rows; the batch spans every process's devices
             from verification.train import distributed
@@ -96,7 +97,7 @@ class Trainer:
                 raise ValueError("devices: across processes the batch is on every device of every process")
             self.batch: Batch = distributed.prepare_batch(X, y, dtype=dtype, block_rows=block_rows, models=models)
         else:
-            self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models)
+            self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models, layout=layout)
         self._X = X  # for the stable learning rate a divergence suggests
 
     @property
@@ -112,7 +113,8 @@ class Trainer:
         return [jax.device_put(np.asarray(v, dtype=self.dtype), replicated) for v in values]
 
     def _call(self, mode: str, steps: int, w, b, learning_rate, signal: Callable = hand_signal):
-        loop = program(self.batch.mesh, self.batch.n_samples, check_steps(steps), mode, np.ndim(w) == 2, signal)
+        batch = self.batch
+        loop = program(batch.mesh, batch.n_samples, check_steps(steps), mode, np.ndim(w) == 2, batch.features_first, signal)
         with numerics(self.dtype):
             w, b, rate = self._put(w, b, learning_rate)
             return jax.device_get(loop(w, b, rate, self.batch.X, self.batch.y, self._rest()))
@@ -121,7 +123,8 @@ class Trainer:
         w, b = check_initial(w, b, self.batch.n_features)
         with numerics(self.dtype):
             w, b = self._put(w, b)
-            (value,) = program(self.batch.mesh, self.batch.n_samples, 0, mode, False)(w, b, self.batch.X, self.batch.y, self._rest())
+            batch = self.batch
+            (value,) = program(batch.mesh, batch.n_samples, 0, mode, False, batch.features_first)(w, b, batch.X, batch.y, self._rest())
             return float(value)
 
     def loss(self, w, b) -> float:
