@@ -167,7 +167,8 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
         nonzero = expected != 0
         rel = np.where(nonzero, diff / np.where(nonzero, np.abs(expected), 1.0), 0.0)
-    order = np.argsort(-excess, axis=None, kind="stable")
+    # the mismatched entries first, largest difference first; then the rest, closest to failing first
+    order = np.lexsort((-excess.ravel(), -np.where(bad, diff, 0.0).ravel(), ~bad.ravel()))
     worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
     n_bad = int(bad.sum())
     zero_bad = int((bad & ~nonzero).sum())

@@ -18,7 +18,9 @@ perturbs it (the standard model $\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta
 - a sum of $K$ terms (``dot_general``, ``reduce_sum``, ``cumsum``): $r\,u\sqrt{K}\cdot$ the same
   operation on the absolute values, because the rounding of a sum is relative to its terms
   (a random walk of $K$ roundings), not to the possibly cancelled result;
-- data movement, comparisons, ``max``/``min``, ``neg``, ``abs``, ``select``: exact, unperturbed.
+- data movement, comparisons, ``max``/``min``, ``neg``, ``abs``, ``select``: exact, unperturbed;
+- discrete decisions (comparisons, ``sign``, ``floor``, ``argmax``): taken from an exact
+  evaluation run in step, so a perturbation never flips a branch.
 
 Each perturbation propagates through the rest of the computation exactly as a rounding
 error would, so cancellation downstream amplifies it by the same factor.  The spread of
@@ -60,6 +62,8 @@ _TRANSCENDENTAL = frozenset({
     "erf_inv", "lgamma", "digamma", "rsqrt", "cbrt", "igamma", "igammac", "bessel_i0e",
     "bessel_i1e",
 })
+_DISCRETE = frozenset({"sign", "floor", "ceil", "round", "argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge",
+                       "is_finite"})
 _SUMS = frozenset({"dot_general", "reduce_sum", "cumsum"})
 _CALLS = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
           "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
@@ -117,30 +121,42 @@ class _Perturber:
             perturbed.append(out + self.uniform(out) * size)
         return perturbed
 
-    def run(self, jaxpr, consts, args):
-        env = {}
+    def run(self, jaxpr, consts, exact_args, args):
+        """Evaluate ``jaxpr`` twice in step: exactly, and perturbed.  Discrete results (comparisons,
+        ``sign``, ``floor``, ...) are taken from the exact evaluation, so a perturbation never
+        flips a branch: at a ReLU tie the noise is that of the branch JAX takes, not a jump."""
+        exact, perturbed = {}, {}
 
-        def read(v):
+        def read(env, v):
             return v.val if isinstance(v, jcore.Literal) else env[v]
 
-        for var, val in zip(jaxpr.constvars, consts, strict=True):
-            env[var] = val
-        for var, val in zip(jaxpr.invars, args, strict=True):
-            env[var] = val
+        for env, values in ((exact, exact_args), (perturbed, args)):
+            for var, val in zip(jaxpr.constvars, consts, strict=True):
+                env[var] = val
+            for var, val in zip(jaxpr.invars, values, strict=True):
+                env[var] = val
         for eqn in jaxpr.eqns:
-            invals = [read(v) for v in eqn.invars]
+            exact_in = [read(exact, v) for v in eqn.invars]
+            invals = [read(perturbed, v) for v in eqn.invars]
             sub = _CALLS.get(eqn.primitive.name)
             closed = eqn.params.get(sub) if sub else None
             if closed is not None and hasattr(closed, "jaxpr"):
-                outvals = self.run(closed.jaxpr, closed.consts, invals)
+                exact_out, outvals = self.run(closed.jaxpr, closed.consts, exact_in, invals)
             else:
-                outvals = eqn.primitive.bind(*invals, **eqn.primitive.get_bind_params(eqn.params))
-                outvals = outvals if eqn.primitive.multiple_results else [outvals]
-                outvals = self.perturb(eqn, invals, outvals)
-            for var, val in zip(eqn.outvars, outvals, strict=True):
+                params = eqn.primitive.get_bind_params(eqn.params)
+                exact_out = eqn.primitive.bind(*exact_in, **params)
+                exact_out = exact_out if eqn.primitive.multiple_results else [exact_out]
+                if eqn.primitive.name in _DISCRETE:
+                    outvals = exact_out
+                else:
+                    outvals = eqn.primitive.bind(*invals, **params)
+                    outvals = outvals if eqn.primitive.multiple_results else [outvals]
+                    outvals = [o if _is_float(o) else e for o, e in zip(outvals, exact_out, strict=True)]
+                    outvals = self.perturb(eqn, invals, outvals)
+            for var, e, val in zip(eqn.outvars, exact_out, outvals, strict=True):
                 if not isinstance(var, jcore.DropVar):
-                    env[var] = val
-        return [read(v) for v in jaxpr.outvars]
+                    exact[var], perturbed[var] = e, val
+        return [read(exact, v) for v in jaxpr.outvars], [read(perturbed, v) for v in jaxpr.outvars]
 
 
 def perturbed(fun: Callable) -> Callable:
@@ -152,7 +168,7 @@ def perturbed(fun: Callable) -> Callable:
     def run(key, *args):
         closed, shape = jax.make_jaxpr(fun, return_shape=True)(*args)
         flat = jax.tree.leaves(args)
-        out = _Perturber(key).run(closed.jaxpr, closed.consts, flat)
+        _, out = _Perturber(key).run(closed.jaxpr, closed.consts, flat, flat)
         return jax.tree.unflatten(jax.tree.structure(shape), out)
 
     return run
