@@ -1,10 +1,11 @@
-"""The ``train`` subcommand: data sources, bad input, checkpoints, divergence, the loss plot."""
+"""The ``train`` subcommand as a user meets it: data sources, bad input, output paths checked
+first, checkpoints and resuming, Ctrl-C, divergence, a dead neuron, all weights written, the plot."""
 
 from __future__ import annotations
 
-import argparse
-import io
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,48 +14,46 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.console import Console
 
-import verification.checkpoint
-from verification.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from verification.cli.train import register
+from reference.training import stable_learning_rate
+from verification.cli import main
+from verification.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from verification.train.data import planted_teacher
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ("--samples", "120", "--features", "3", "--quiet")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="verification")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser
+@pytest.fixture(autouse=True)
+def wide(monkeypatch):
+    """Tables wide enough that the tests can read values off one line."""
+    monkeypatch.setenv("COLUMNS", "200")
 
 
-def cli(*argv) -> tuple[int, str]:
-    """Run a subcommand in-process; returns (exit status, what it printed)."""
-    args = _parser().parse_args([str(a) for a in argv])
-    buffer = io.StringIO()
-    status = args.func(args, console=Console(file=buffer, width=240, no_color=True))
-    return status, buffer.getvalue()
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run ``python -m verification`` in-process: (exit status, stdout, stderr), whitespace folded."""
+    status = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, " ".join(captured.out.split()), " ".join(captured.err.split())
 
 
-def test_register_adds_train_and_bench():
-    parser = _parser()
-    for command in ("train", "bench"):
-        args = parser.parse_args([command])
-        assert callable(args.func)
+def _run(*argv, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "verification", *map(str, argv)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, **options)
 
 
-def test_trains_the_planted_teacher():
-    status, out = cli("train", "--steps", "400", "--learning-rate", "0.3", *SMALL)
-    assert status == 0, out
+def test_trains_the_planted_teacher(capsys):
+    status, out, err = cli(capsys, "train", "--steps", "400", "--learning-rate", "0.3", *SMALL)
+    assert status == 0, err
     assert "final loss" in out and "max |w − w*|" in out and "|b − b*|" in out
-    error = float(out.split("max |w − w*|")[1].split()[1].strip("│"))
+    error = float(out.split("max |w − w*|")[1].split()[0].strip("│"))
     assert error < 1e-3  # 400 steps recover the teacher
+    assert "1 cpu device" in out and "device(s)" not in out
 
 
-def test_both_gradients_agree_at_every_step():
-    status, out = cli("train", "--steps", "50", "--gradient", "both", "--dtype", "float64", *SMALL)
-    assert status == 0, out
+def test_both_gradients_agree_at_every_step(capsys):
+    status, out, err = cli(capsys, "train", "--steps", "50", "--gradient", "both", "--dtype", "float64", *SMALL)
+    assert status == 0, err
     assert "hand vs jax.grad" in out and "agree" in out and "DISAGREE" not in out
 
 
@@ -70,19 +69,19 @@ def _table(rows=30, seed=0):
     return X, y
 
 
-def test_trains_on_a_csv_file(tmp_path):
+def test_trains_on_a_csv_file(tmp_path, capsys):
     X, y = _table()
     lines = ["size, rooms, price"] + [f"{a},{b},{t}" for (a, b), t in zip(X, y, strict=True)]
-    status, out = cli("train", "--data", _write_csv(tmp_path / "houses.csv", lines), "--target", "price", "--steps", "20", "--quiet")
-    assert status == 0, out
-    assert "size=" in out and "rooms=" in out and "30 samples × 2 features" in out
+    status, out, err = cli(capsys, "train", "--data", _write_csv(tmp_path / "houses.csv", lines), "--target", "price", "--steps", "20", "--quiet")
+    assert status == 0, err
+    assert "size=" in out and "rooms=" in out and "houses.csv" in out
 
 
-def test_trains_on_an_npz_file(tmp_path):
+def test_trains_on_an_npz_file(tmp_path, capsys):
     X, y = _table()
     np.savez(tmp_path / "data.npz", X=X, y=y)
-    status, out = cli("train", "--data", tmp_path / "data.npz", "--steps", "20", "--quiet")
-    assert status == 0, out
+    status, out, err = cli(capsys, "train", "--data", tmp_path / "data.npz", "--steps", "20", "--quiet")
+    assert status == 0, err
     assert "x0=" in out
 
 
@@ -100,11 +99,11 @@ def test_trains_on_an_npz_file(tmp_path):
     ],
     ids=["text cell", "empty cell", "nan cell", "short line", "missing target", "no target", "no features", "no rows"],
 )
-def test_bad_csv_is_a_clear_error(tmp_path, lines, target, message):
+def test_bad_csv_is_a_clear_error_on_stderr(tmp_path, capsys, lines, target, message):
     path = _write_csv(tmp_path / "bad.csv", lines)
-    status, out = cli("train", "--data", path, *(["--target", target] if target else []), "--steps", "2", "--quiet")
-    assert status == 2
-    assert __import__("re").search(message, " ".join(out.split())), out
+    status, out, err = cli(capsys, "train", "--data", path, *(["--target", target] if target else []), "--steps", "2", "--quiet")
+    assert status == 2 and out == ""
+    assert re.search(message, err), err
 
 
 @pytest.mark.parametrize(
@@ -118,19 +117,19 @@ def test_bad_csv_is_a_clear_error(tmp_path, lines, target, message):
     ],
     ids=["missing y", "X 1-D", "lengths", "inf", "objects"],
 )
-def test_bad_npz_is_a_clear_error(tmp_path, arrays, message):
+def test_bad_npz_is_a_clear_error(tmp_path, capsys, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
-    status, out = cli("train", "--data", tmp_path / "bad.npz", "--steps", "2", "--quiet")
-    assert status == 2
-    assert __import__("re").search(message, " ".join(out.split())), out
+    status, out, err = cli(capsys, "train", "--data", tmp_path / "bad.npz", "--steps", "2", "--quiet")
+    assert status == 2 and out == ""
+    assert re.search(message, err), err
 
 
-def test_other_data_errors(tmp_path):
-    assert cli("train", "--data", tmp_path / "missing.csv", "--target", "y", "--quiet")[1].count("--data: no such file") == 1
+def test_other_data_errors(tmp_path, capsys):
+    assert cli(capsys, "train", "--data", tmp_path / "missing.csv", "--target", "y", "--quiet")[2].count("--data: no such file") == 1
     (tmp_path / "data.txt").write_text("1,2\n")
-    assert "expected a .csv or .npz file" in cli("train", "--data", tmp_path / "data.txt", "--quiet")[1]
-    status, out = cli("train", "--target", "price", "--quiet")
-    assert status == 2 and "--target: names a column of a --data CSV file" in out
+    assert "expected a .csv or .npz file" in cli(capsys, "train", "--data", tmp_path / "data.txt", "--quiet")[2]
+    status, _, err = cli(capsys, "train", "--target", "price", "--quiet")
+    assert status == 2 and "--target: names a column of a --data CSV file" in err
 
 
 @pytest.mark.parametrize(
@@ -139,7 +138,6 @@ def test_other_data_errors(tmp_path):
         ("--steps", "0", "argument --steps: must be at least 1, got 0"),
         ("--steps", "ten", "argument --steps: expected an integer, got 'ten'"),
         ("--learning-rate", "0", "argument --learning-rate: must be a finite number > 0, got 0"),
-        ("--learning-rate", "-0.1", "argument --learning-rate: must be a finite number > 0, got -0.1"),
         ("--learning-rate", "inf", "argument --learning-rate: must be a finite number > 0, got inf"),
         ("--samples", "0", "argument --samples: must be at least 1"),
         ("--gradient", "numeric", "argument --gradient: invalid choice: 'numeric'"),
@@ -147,40 +145,118 @@ def test_other_data_errors(tmp_path):
     ],
 )
 def test_bad_options_name_the_option(capsys, option, value, message):
-    with pytest.raises(SystemExit) as exited:
-        _parser().parse_args(["train", option, value])
-    assert exited.value.code == 2
-    assert message in capsys.readouterr().err
+    status, out, err = cli(capsys, "train", option, value)
+    assert status == 2 and message in err and out == ""
 
 
-def test_too_many_devices_is_a_clear_error():
-    status, out = cli("train", "--devices", "64", *SMALL)
-    assert status == 2 and "--devices: asked for 64, but JAX sees" in out
+def test_too_many_devices_is_a_clear_error(capsys):
+    status, _, err = cli(capsys, "train", "--devices", "64", *SMALL)
+    assert status == 2 and "--devices: asked for 64, but JAX sees" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Output paths: checked before any work
+
+
+@pytest.mark.parametrize("option, name", [("--plot", "loss.png"), ("--checkpoint", "run.ckpt"), ("--output", "w.npz")])
+def test_an_output_path_in_a_missing_directory_fails_before_training(tmp_path, capsys, option, name):
+    started = time.perf_counter()
+    status, out, err = cli(capsys, "train", "--steps", "100000", option, tmp_path / "missing" / name, *SMALL)
+    assert status == 2 and out == ""
+    assert f"{option}: the directory {tmp_path / 'missing'} does not exist" in err
+    assert "Traceback" not in err
+    assert time.perf_counter() - started < 60  # 100,000 steps were not run first
+
+
+def test_output_suffix_is_checked(tmp_path, capsys):
+    status, _, err = cli(capsys, "train", "--output", tmp_path / "w.txt", *SMALL)
+    assert status == 2 and "--output: expected a file name ending in .npz or .json" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Every weight, written with --output
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_output_writes_every_weight(tmp_path, capsys, suffix):
+    path = tmp_path / f"params{suffix}"
+    status, out, err = cli(capsys, "train", "--steps", "30", "--samples", "200", "--features", "10", "--output", path, "--quiet")
+    assert status == 0, err
+    shown = re.findall(r"x\d+=(-?[0-9.e+-]+[0-9])", out)
+    assert len(shown) == 8 and "10 in all: --output writes them" in out  # the table shows 8 of 10
+    if suffix == ".npz":
+        with np.load(path) as saved:
+            w, b, losses, features = saved["w"], saved["b"], saved["losses"], list(saved["features"])
+    else:
+        saved = json.loads(path.read_text())
+        w, b, losses, features = np.array(saved["w"]), np.array(saved["b"]), np.array(saved["losses"]), saved["features"]
+    assert w.shape == (10,) and b.shape == () and losses.shape == (30,)
+    assert features == [f"x{j}" for j in range(10)]
+    assert [float(v) for v in shown] == pytest.approx(w[:8].tolist(), rel=1e-5)  # printed to 6 digits
 
 
 # ---------------------------------------------------------------------------------------------
 # Divergence
 
 
-def test_divergence_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+def test_divergence_suggests_a_rate_from_the_data_once(tmp_path, capsys):
     path = tmp_path / "run.ckpt"
-    status, out = cli("train", "--learning-rate", "100", "--steps", "500", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)
-    text = " ".join(out.split())
-    assert status == 1
-    assert "training diverged: the loss is inf at step" in text and "try a smaller learning_rate (try --learning-rate 10)" in text
-    step = int(text.split("at step ")[1].split(";")[0])
+    status, out, err = cli(capsys, "train", "--learning-rate", "1e6", "--steps", "500", "--checkpoint", path,
+                           "--checkpoint-every", "1", *SMALL)
+    assert status == 1 and out == ""
+    assert "training diverged: the loss is inf at step" in err and err.count("try") == 0
+    suggested = float(re.search(r"--learning-rate (\S+) is stable for it", err).group(1))
+    teacher = planted_teacher(120, 3, seed=0)
+    assert suggested == pytest.approx(stable_learning_rate(teacher.X), rel=1e-2)  # printed to 3 digits
+    step = int(err.split("at step ")[1].split(";")[0].replace(",", ""))
     saved = load_checkpoint(path)  # written before the chunk that diverged, and whole
-    assert saved.step % 5 == 0 and 0 < saved.step <= step
-    assert np.all(np.isfinite(saved.w)) and np.isfinite(saved.b) and np.all(np.isfinite(saved.losses))
-    assert len(saved.losses) == saved.step
+    assert 0 < saved.step <= step
+    assert np.all(np.isfinite(saved.w)) and np.isfinite(saved.b) and len(saved.losses) == saved.step
+    # the suggestion trains
+    status, out, err = cli(capsys, "train", "--learning-rate", f"{suggested}", "--steps", "500", *SMALL)
+    assert status == 0 and "diverged" not in err
 
 
 # ---------------------------------------------------------------------------------------------
-# Checkpoints
+# A dead neuron
 
 
-def _state(path: Path) -> Checkpoint:
-    return load_checkpoint(path)
+HOUSES = ["area,rooms,age,price"] + [
+    f"{a},{r},{g},{p}" for a, r, g, p in
+    [(1400, 3, 20, 245000), (1600, 3, 15, 312000), (1700, 4, 30, 279000), (1875, 4, 12, 308000),
+     (1100, 2, 40, 199000), (1550, 3, 25, 219000), (2350, 5, 8, 405000), (2450, 4, 5, 324000)]
+]
+
+
+def test_a_dead_neuron_is_detected_and_standardize_fixes_it(tmp_path, capsys):
+    """Eight houses, features in the thousands: at the default rate the first step throws every
+    sample inactive, the gradient is 0 from then on, and the loss stays at mean(y²)."""
+    path = _write_csv(tmp_path / "houses.csv", HOUSES)
+    status, out, err = cli(capsys, "train", "--data", path, "--target", "price", "--steps", "200", "--quiet")
+    assert status == 1
+    assert "warning: the neuron is dead" in err and "--standardize" in err
+    assert "0.0% of the samples" in out
+    status, out, err = cli(capsys, "train", "--data", path, "--target", "price", "--steps", "200", "--standardize",
+                           "--learning-rate", "0.1", "--quiet")
+    assert status == 0 and "dead" not in err, err
+
+
+def test_standardized_weights_are_reported_in_the_original_units(tmp_path, capsys):
+    X, y = _table(rows=40)
+    X = X * np.array([1000.0, 0.01]) + np.array([5000.0, 0.0])
+    y = np.maximum(X @ np.array([0.0005, -25.0]) - 2.2, 0)
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    path = tmp_path / "w.json"
+    status, _, err = cli(capsys, "train", "--data", tmp_path / "data.npz", "--standardize", "--steps", "3000",
+                         "--learning-rate", "0.2", "--dtype", "float64", "--output", path, "--quiet")
+    assert status == 0, err
+    saved = json.loads(path.read_text())
+    prediction = np.maximum(X @ np.array(saved["w"]) + saved["b"], 0)  # the weights apply to the raw features
+    assert float(np.mean((prediction - y) ** 2)) == pytest.approx(saved["final_loss"], rel=1e-6, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints, resuming, Ctrl-C
 
 
 def _assert_identical(a: Checkpoint, b: Checkpoint):
@@ -190,55 +266,61 @@ def _assert_identical(a: Checkpoint, b: Checkpoint):
     assert np.array_equal(a.losses, b.losses)
 
 
-def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, monkeypatch):
-    arguments = ("train", "--steps", "70", "--checkpoint-every", "20", "--learning-rate", "0.2", *SMALL)
-    assert cli(*arguments, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
-
-    real_save, saves = save_checkpoint, []
-
-    def save_then_die(path, checkpoint):
-        real_save(path, checkpoint)
-        saves.append(checkpoint.step)
-        if len(saves) == 2:
-            raise KeyboardInterrupt  # the process dies right after its second checkpoint
-
-    monkeypatch.setattr(verification.checkpoint, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        cli(*arguments, "--checkpoint", tmp_path / "resumed.ckpt")
-    monkeypatch.setattr(verification.checkpoint, "save_checkpoint", real_save)
-    assert _state(tmp_path / "resumed.ckpt").step == 40
-    status, out = cli(*arguments, "--checkpoint", tmp_path / "resumed.ckpt")
-    assert status == 0 and "resuming from" in out and "at step 40" in out
-    _assert_identical(_state(tmp_path / "straight.ckpt"), _state(tmp_path / "resumed.ckpt"))
-    assert _state(tmp_path / "resumed.ckpt").step == 70
+LONG_RUN = ["train", "--samples", "20000", "--features", "10", "--steps", "60000", "--checkpoint-every", "3000",
+            "--learning-rate", "0.05", "--quiet"]
 
 
-def test_killed_process_resumes_bit_identical(tmp_path):
-    """SIGKILL a real run after it has written a checkpoint, resume it, and compare with a run
-    that was never interrupted."""
-    arguments = ["train", "--samples", "20000", "--features", "10", "--steps", "60000", "--checkpoint-every", "6000",
-                 "--learning-rate", "0.05", "--quiet"]
-    killed = tmp_path / "killed.ckpt"
-    process = subprocess.Popen([sys.executable, "-m", "verification.cli.train", *arguments, "--checkpoint", str(killed)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while not killed.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert killed.exists(), process.stderr.read().decode() if process.poll() is not None else "no checkpoint in 120 s"
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL  # it really was killed mid-run
-    step = _state(killed).step
+def _start_and_stop(path: Path, how: int) -> subprocess.Popen:
+    """Start a long run, wait for its first checkpoint, then send it ``how`` (SIGINT or SIGKILL)."""
+    process = subprocess.Popen([sys.executable, "-m", "verification", *LONG_RUN, "--checkpoint", str(path)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not path.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert path.exists(), process.stderr.read() if process.poll() is not None else "no checkpoint in 120 s"
+    os.kill(process.pid, how)
+    process.wait(timeout=120)
+    return process
+
+
+def test_ctrl_c_stops_cleanly_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, capsys):
+    path = tmp_path / "run.ckpt"
+    process = _start_and_stop(path, signal.SIGINT)
+    err = process.stderr.read()
+    process.stdout.close(), process.stderr.close()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    step = load_checkpoint(path).step
     assert 0 < step < 60000
-    status, out = cli(*arguments, "--checkpoint", killed)
-    assert status == 0 and f"at step {step:,}" in out
-    assert cli(*arguments, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
-    _assert_identical(_state(tmp_path / "straight.ckpt"), _state(killed))
+    assert f"holds step {step:,}: resume with" in " ".join(err.split())
+    status, _, err = cli(capsys, *LONG_RUN, "--checkpoint", path)  # resumed: exactly the uninterrupted run
+    assert status == 0 and f"at step {step:,}" in err
+    assert cli(capsys, *LONG_RUN, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
+    _assert_identical(load_checkpoint(tmp_path / "straight.ckpt"), load_checkpoint(path))
+
+
+def test_killed_process_resumes_bit_identical(tmp_path, capsys):
+    """SIGKILL a real run after it has written a checkpoint: the file is whole, and resuming
+    gives what a run never interrupted gives."""
+    killed = tmp_path / "killed.ckpt"
+    process = _start_and_stop(killed, signal.SIGKILL)
+    process.stdout.close(), process.stderr.close()
+    assert process.returncode == -signal.SIGKILL  # it really was killed mid-run
+    step = load_checkpoint(killed).step
+    assert 0 < step < 60000
+    status, _, err = cli(capsys, *LONG_RUN, "--checkpoint", killed)
+    assert status == 0 and f"at step {step:,}" in err
+    assert cli(capsys, *LONG_RUN, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
+    _assert_identical(load_checkpoint(tmp_path / "straight.ckpt"), load_checkpoint(killed))
+
+
+def test_resuming_with_fewer_steps_than_the_checkpoint_is_an_error(tmp_path, capsys):
+    path = tmp_path / "run.ckpt"
+    assert cli(capsys, "train", "--steps", "20", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)[0] == 0
+    status, out, err = cli(capsys, "train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)
+    assert status == 2 and out == ""
+    assert "--steps: the checkpoint" in err and "is already at step 20, past the 10 asked for" in err
+    assert load_checkpoint(path).step == 20
 
 
 def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
@@ -258,39 +340,45 @@ def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["run.ckpt"]  # no temporary file left behind
 
 
-def test_checkpoint_of_another_run_is_refused(tmp_path):
+def test_checkpoint_of_another_run_is_refused(tmp_path, capsys):
     path = tmp_path / "run.ckpt"
-    assert cli("train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)[0] == 0
-    status, out = cli("train", "--steps", "20", "--learning-rate", "0.05", "--checkpoint", path, *SMALL)
-    assert status == 2 and "--checkpoint:" in out and "belongs to another run (learning_rate: 0.1 in the checkpoint, 0.05 now)" in " ".join(out.split())
-    status, out = cli("train", "--steps", "20", "--seed", "3", "--checkpoint", path, *SMALL)  # other teacher data
-    assert status == 2 and "(data:" in out
+    assert cli(capsys, "train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)[0] == 0
+    status, _, err = cli(capsys, "train", "--steps", "20", "--learning-rate", "0.05", "--checkpoint", path, *SMALL)
+    assert status == 2 and "--checkpoint:" in err and "belongs to another run (learning_rate: 0.1 in the checkpoint, 0.05 now)" in err
+    status, _, err = cli(capsys, "train", "--steps", "20", "--seed", "3", "--checkpoint", path, *SMALL)  # other teacher data
+    assert status == 2 and "(data:" in err
     path.write_bytes(b"not a checkpoint")
-    status, out = cli("train", "--steps", "20", "--checkpoint", path, *SMALL)
-    assert status == 2 and "--checkpoint: cannot read" in out
+    status, _, err = cli(capsys, "train", "--steps", "20", "--checkpoint", path, *SMALL)
+    assert status == 2 and "--checkpoint: cannot read" in err
 
 
-def test_resuming_a_finished_run_only_reports(tmp_path):
+def test_resuming_a_finished_run_only_reports(tmp_path, capsys):
     path = tmp_path / "run.ckpt"
-    assert cli("train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)[0] == 0
-    status, out = cli("train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)
-    assert status == 0 and "at step 10" in out and _state(path).step == 10
+    assert cli(capsys, "train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)[0] == 0
+    status, out, err = cli(capsys, "train", "--steps", "10", "--checkpoint", path, "--checkpoint-every", "5", *SMALL)
+    assert status == 0 and "at step 10" in err and "final loss" in out and load_checkpoint(path).step == 10
 
 
 # ---------------------------------------------------------------------------------------------
 # The loss plot (matplotlib is optional: the 'plot' extra)
 
 
-def test_plot_writes_the_loss_curve_as_a_png(tmp_path):
+def test_plot_writes_the_loss_curve_titled_with_the_data_and_the_rate(tmp_path, capsys):
     """matplotlib is in the 'test' extra, so this writes a real PNG (the error path is below)."""
-    status, out = cli("train", "--steps", "30", "--plot", tmp_path / "loss.png", *SMALL)
-    assert status == 0, out
-    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    path = tmp_path / "loss.png"
+    status, _, err = cli(capsys, "train", "--steps", "30", "--learning-rate", "0.07", "--plot", path, *SMALL)
+    assert status == 0, err
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    title = png.split(b"Title\x00", 1)[1].split(b"\x00", 1)[0].decode("latin-1")
+    assert "planted teacher 120 × 3" in title.replace("\xc3\x97", "×") or "planted teacher 120" in title
+    assert "learning rate 0.07" in title
 
 
-def test_plot_without_matplotlib_fails_before_training(tmp_path, monkeypatch):
+def test_plot_without_matplotlib_names_the_source_install_and_fails_first(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    status, out = cli("train", "--steps", "30", "--plot", tmp_path / "loss.png", *SMALL)
-    assert status == 2
-    assert "--plot needs matplotlib: pip install 'matrix-calculus-verified[plot]'" in " ".join(out.split())
+    monkeypatch.chdir(ROOT)
+    status, out, err = cli(capsys, "train", "--steps", "30", "--plot", tmp_path / "loss.png", *SMALL)
+    assert status == 2 and out == ""
+    assert '--plot needs matplotlib: pip install ".[plot]"' in err
     assert not (tmp_path / "loss.png").exists()

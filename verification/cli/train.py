@@ -275,5 +275,5 @@ def plot_losses(path: Path, losses: np.ndarray, title: str) -> None:
     axes.set(xlabel="step", ylabel="loss C(w, b)", title=title)
     axes.grid(True, which="both", alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=120, metadata={"Title": title.replace("\n", "; ")})
     plt.close(figure)
