@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +38,8 @@ from reference.training import TrainingDiverged
 from verification.neuron import hand_signal
 from verification.strategies import regression_batches
 from verification.train import (
+    DeadNeuronWarning,
+    Session,
     Trainer,
     agreement_summary,
     compile_count,
@@ -46,7 +49,8 @@ from verification.train import (
     train_sweep,
     trajectory_tolerance,
 )
-from verification.train.data import planted_teacher
+from verification.train.checkpoint import save_parameters
+from verification.train.data import planted_teacher, standardize
 from verification.train.devices import last_level_cache_bytes
 
 F64 = np.float64
@@ -505,3 +509,75 @@ def test_both_loops_diverge_at_the_same_step():
             trainer(teacher.X, teacher.y, steps=500, learning_rate=1e6, w0=w0, b0=b0, **({"dtype": F64} if trainer is verification.train else {}))
         steps.append(caught.value.step)
     assert steps[0] == steps[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Resumable runs in the library: Session, train(checkpoint=..., callback=...)
+
+
+def test_session_interrupted_and_resumed_is_bit_identical(tmp_path):
+    teacher = planted_teacher(300, 4, seed=2, noise=0.1)
+    arguments = dict(learning_rate=0.1, checkpoint_every=40)
+    straight = verification.train(teacher.X, teacher.y, steps=170, checkpoint=tmp_path / "straight.ckpt", **arguments)
+    seen = []
+
+    def stop_at_80(progress):
+        seen.append((progress.step, progress.steps))
+        if progress.step == 80:
+            raise KeyboardInterrupt
+
+    interrupted = Session(teacher.X, teacher.y, checkpoint=tmp_path / "resumed.ckpt", **arguments)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run(170, callback=stop_at_80)
+    assert seen == [(40, 170), (80, 170)] and interrupted.saved_step == 80
+    resumed = Session(teacher.X, teacher.y, checkpoint=tmp_path / "resumed.ckpt", **arguments)
+    assert resumed.step == 80
+    result = resumed.run(170)
+    assert result.resumed_from == 80
+    assert np.array_equal(result.w, straight.w) and result.b == straight.b
+    assert np.array_equal(result.losses, straight.losses) and result.final_loss == straight.final_loss
+
+
+def test_session_refuses_fewer_steps_than_its_checkpoint(tmp_path):
+    teacher = planted_teacher(50, 2, seed=1)
+    verification.train(teacher.X, teacher.y, steps=30, learning_rate=0.1, checkpoint=tmp_path / "run.ckpt", checkpoint_every=10)
+    with pytest.raises(ValueError, match=r"^steps: the checkpoint .* is already at step 30, past the 20 asked for"):
+        verification.train(teacher.X, teacher.y, steps=20, learning_rate=0.1, checkpoint=tmp_path / "run.ckpt", checkpoint_every=10)
+
+
+def test_a_dead_neuron_warns_and_a_live_one_does_not():
+    teacher = planted_teacher(40, 3, seed=0)
+    w0 = np.array([1.0, 0.0, 0.0])
+    b0 = -100.0  # every z_i < 0: the gradient is 0 and nothing can move
+    with pytest.warns(DeadNeuronWarning, match="the neuron is dead: no sample has w·x \\+ b > 0") as caught:
+        run = verification.train(teacher.X, teacher.y, steps=5, learning_rate=0.1, w0=w0, b0=b0)
+    assert caught[0].message.active_fraction == 0 and run.active_fraction == 0
+    assert np.all(run.losses == run.losses[0])  # stuck, at mean(y²) up to the rounding of a 40-term sum
+    assert run.losses[0] == pytest.approx(np.mean(teacher.y**2), rel=(40 + 4) * np.finfo(np.float32).eps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeadNeuronWarning)
+        live = verification.train(teacher.X, teacher.y, steps=5, learning_rate=0.1)
+    assert live.active_fraction > 0.5
+
+
+def test_parameters_are_written_in_full(tmp_path):
+    w, b, losses = np.arange(12.0), np.asarray(0.5), np.linspace(1, 0, 7)
+    save_parameters(tmp_path / "p.npz", w=w, b=b, losses=losses, final_loss=0.01)
+    save_parameters(tmp_path / "p.json", w=w, b=b, losses=losses, final_loss=0.01, features=[f"f{j}" for j in range(12)])
+    with np.load(tmp_path / "p.npz") as saved:
+        assert np.array_equal(saved["w"], w) and saved["b"] == 0.5 and np.array_equal(saved["losses"], losses)
+    document = json.loads((tmp_path / "p.json").read_text())
+    assert document["w"] == w.tolist() and document["features"][-1] == "f11" and document["final_loss"] == 0.01
+    with pytest.raises(ValueError, match=r"^output: expected a file name ending in \.npz or \.json"):
+        save_parameters(tmp_path / "p.csv", w=w, b=b, losses=losses, final_loss=0.01)
+
+
+def test_standardized_weights_map_back_to_the_original_units():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 3)) * np.array([1.0, 300.0, 2e4]) + np.array([5.0, 0.0, 3e5])
+    X[:, 0] = 7.0  # a constant column is only centred
+    scaled = standardize(X)
+    assert np.allclose(scaled.X.mean(axis=0), 0) and np.allclose(scaled.X[:, 1:].std(axis=0), 1)
+    w, b = np.array([0.3, -1.2, 0.8]), 0.25
+    w_original, b_original = scaled.original(w, b)
+    np.testing.assert_allclose(X @ w_original + b_original, scaled.X @ w + b, rtol=1e-9, atol=1e-9)
