@@ -30,7 +30,9 @@ from verification.cli.console import (
 SHOWN_WEIGHTS = 8
 """Weights printed in the table; ``--output`` writes all of them."""
 _ARGUMENT_FLAGS = {"target": "--target", "data": "--data", "checkpoint": "--checkpoint", "devices": "--devices",
-                   "X": "--data (X)", "y": "--data (y)", "steps": "--steps", "output": "--output", "plot": "--plot"}
+                   "X": "--data (X)", "y": "--data (y)", "steps": "--steps", "output": "--output", "plot": "--plot",
+                   "coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id",
+                   "timeout": "--join-timeout"}
 """Library argument names (the start of its error messages) and the option that set each."""
 
 
@@ -82,6 +84,14 @@ def register(subparsers) -> None:
     run.add_argument("--devices", type=positive_int,
                      help="shard the batch over this many devices (on a CPU-only machine JAX is asked for this many CPU devices)")
     run.add_argument("--all-cores", action="store_true", help="one CPU device per core (verification.use_all_cores())")
+    across = train.add_argument_group("across processes (jax.distributed: each process trains on its share of the rows)")
+    across.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address and a free port, the same for every process")
+    across.add_argument("--num-processes", type=positive_int, metavar="K", help="how many processes train together")
+    across.add_argument("--process-id", type=int, metavar="I", help="this process's index, 0 to K-1")
+    across.add_argument("--distributed", action="store_true",
+                        help="train across processes, detecting what the options above leave out from the cluster (SLURM, Open MPI)")
+    across.add_argument("--join-timeout", type=positive_float, default=120, metavar="S",
+                        help="seconds to wait for every process to join, then fail (default 120)")
     out = train.add_argument_group("output")
     out.add_argument("--output", type=Path, metavar="PATH", help="write w (all of it), b and the losses to a .npz or .json file")
     out.add_argument("--plot", type=Path, metavar="PNG", help="write the loss curve to this PNG (needs matplotlib)")
@@ -147,6 +157,31 @@ def load(args):
     return teacher.X, teacher.y, tuple(f"x{j}" for j in range(args.features)), teacher, name
 
 
+def join_processes(args, X, y):
+    """Across processes (any of the options of that group): join the run, check that every process
+    was given the same options and data, and return (the process, its rows); else (None, every row)."""
+    if not (args.distributed or any(v is not None for v in (args.coordinator, args.num_processes, args.process_id))):
+        return None, slice(None)
+    from reference.checks import check_data
+    from verification.train import distributed
+    from verification.train.checkpoint import fingerprint
+
+    X, y = check_data(X, y)  # now: a process that fails after joining would leave the others waiting
+    process = distributed.join(args.coordinator, args.num_processes, args.process_id, timeout=args.join_timeout)
+    options = ("steps", "learning_rate", "gradient", "dtype", "seed", "standardize", "checkpoint_every", "devices", "all_cores")
+    settings = {"--" + name.replace("_", "-"): getattr(args, name) for name in options}
+    distributed.check_same("give every process the same options and data", **settings, **{"--data": fingerprint(X, y)})
+    return process, distributed.rows_of_process(len(y), process)
+
+
+def leave_processes(status: int, message: str) -> int:
+    """End this process of a run across processes now (see ``verification.train.distributed.leave``)."""
+    from verification.train.distributed import leave
+
+    leave(status, message)
+    return status
+
+
 def check_outputs(args) -> None:
     """Every output path writable now, before any work."""
     from verification.train.checkpoint import PARAMETER_SUFFIXES, check_writable
@@ -162,6 +197,8 @@ def check_outputs(args) -> None:
 
 def run_train(args) -> int:
     """``python -m verification train``: see ``register``."""
+    from jax.errors import JaxRuntimeError
+
     from reference.training import TrainingDiverged
     from verification.train import DeadNeuronWarning, Session
     from verification.train.checkpoint import save_parameters
@@ -170,12 +207,14 @@ def run_train(args) -> int:
     out, err = console(), console(stderr=True)
     try:
         check_outputs(args)
-        devices = choose_devices(args.devices, args.all_cores)
         X, y, features, teacher, data_name = load(args)
         scaled = standardize(X) if args.standardize else None
+        process, rows = join_processes(args, scaled.X if scaled else X, y)  # before anything starts JAX
+        devices = choose_devices(args.devices, args.all_cores)
         session = Session(
-            scaled.X if scaled else X, y, learning_rate=args.learning_rate, gradient=args.gradient, dtype=args.dtype,
-            devices=devices, seed=args.seed, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            (scaled.X if scaled else X)[rows], y[rows], learning_rate=args.learning_rate, gradient=args.gradient, dtype=args.dtype,
+            devices=None if process else devices, seed=args.seed, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            across_processes=process is not None,
         )
     except (ValueError, TypeError, ImportError) as error:
         return library_error(error)
@@ -185,6 +224,8 @@ def run_train(args) -> int:
     mesh = session.trainer.batch.mesh.devices.ravel()
     described = {"hand": "hand gradient", "autodiff": "jax.grad", "both": "hand gradient checked against jax.grad"}[args.gradient]
     mode = f"{described}, {args.dtype}, {plural(len(mesh), mesh[0].platform + ' device')}"
+    if process is not None:
+        mode += f", process {process.index} of {process.count}"
     columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     try:
@@ -193,7 +234,12 @@ def run_train(args) -> int:
             task = progress.add_task("train", total=args.steps, completed=min(session.step, args.steps), loss="?")
             result = session.run(args.steps, callback=lambda p: progress.update(task, completed=p.step, loss=f"{p.loss:.4g}"))
     except KeyboardInterrupt:
-        return interrupted(session, args)
+        status = interrupted(session, args)
+        return status if process is None else leave_processes(status, "")
+    except JaxRuntimeError as error:  # a collective failed: another process is gone
+        if process is None:
+            raise
+        return leave_processes(1, f"error: lost the other processes ({str(error).splitlines()[0]})")
     except TrainingDiverged as error:
         print_error(
             f"training diverged: the loss is {error.value} at step {error.step:,}; --learning-rate {args.learning_rate:g} is too "

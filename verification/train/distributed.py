@@ -26,6 +26,7 @@ import select
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 import jax
@@ -78,12 +79,14 @@ def _end(status: int, message: str) -> None:
     """Write ``message`` to stderr and end the process now, without JAX's exit handlers (which
     would wait for the absent processes at a shutdown barrier)."""
     sys.stdout.flush()
-    os.write(2, (message.rstrip("\n") + "\n").encode())
+    sys.stderr.flush()
+    if message:
+        os.write(2, (message.rstrip("\n") + "\n").encode())
     os._exit(status)
 
 
-def leave(status: int, message: str) -> None:
-    """End a process that has lost its partners (a collective failed): ``message`` to stderr, exit ``status``.
+def leave(status: int, message: str = "") -> None:
+    """End a process that has lost its partners (a collective failed, or Ctrl-C): ``message`` to stderr, exit ``status``.
 
     A normal exit would wait at JAX's shutdown barrier for processes that are gone, then abort.
     """
@@ -91,21 +94,23 @@ def leave(status: int, message: str) -> None:
 
 
 def _watch(joined: threading.Event, wake: int | None, timeout: float, where: str) -> None:
-    """Until ``joined``: end the process on Ctrl-C (a byte on ``wake``) or after ``timeout`` s.
+    """Until ``joined``: end the process on Ctrl-C (SIGINT's number written to ``wake``) or after ``timeout`` s.
 
-    ``jax.distributed.initialize`` blocks in C++ (Python's own SIGINT handler cannot run)
-    and, on its own timeout, aborts the process with a C++ stack trace.
+    ``jax.distributed.initialize`` blocks in C++, where Python's own SIGINT handler cannot run,
+    and on its own timeout aborts the process with a C++ stack trace.
     """
-    readable, _, _ = select.select([wake] if wake is not None else [], [], [], timeout)
-    if joined.is_set():
-        return
-    if readable:
-        _end(EXIT_INTERRUPTED, f"interrupted while waiting for the other processes {where}")
-    _end(
-        EXIT_NOT_JOINED,
-        f"error: the other processes did not join {where} within {timeout:g} s; start all of them (the same "
-        "coordinator and number of processes, each its own process id), or allow them longer to join",
-    )
+    deadline = time.monotonic() + timeout
+    while not joined.is_set() and (left := deadline - time.monotonic()) > 0:
+        if wake is None:
+            joined.wait(left)
+        elif select.select([wake], [], [], left)[0] and signal.SIGINT in os.read(wake, 64) and not joined.is_set():
+            _end(EXIT_INTERRUPTED, f"interrupted while waiting for the other processes {where}")
+    if not joined.is_set():
+        _end(
+            EXIT_NOT_JOINED,
+            f"error: the other processes did not join {where} within {timeout:g} s; start all of them (the same "
+            "coordinator and number of processes, each its own process id), or allow them longer to join",
+        )
 
 
 def join(coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None, *,
@@ -158,6 +163,9 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
         joined.set()
         if wake is not None:
             signal.set_wakeup_fd(previous)
+            os.write(write, b"\0")  # wake the watchdog, which sees ``joined`` and returns
+        watchdog.join()
+        if wake is not None:
             os.close(wake)
             os.close(write)
     return Process(index=jax.process_index(), count=jax.process_count())
@@ -189,7 +197,8 @@ def check_same(hint: str = "give every process the same", **settings) -> None:
     every = _gather(np.array(digests, dtype=np.int32))
     differ = [n for j, n in enumerate(names) if len(set(every[:, j])) > 1]
     if differ:
-        raise ValueError(f"{differ[0]}: not the same on every process ({', '.join(differ)}); {hint}")
+        others = f" (nor {', '.join(differ[1:])})" if differ[1:] else ""
+        raise ValueError(f"{differ[0]}: not the same on every process{others}; {hint}")
 
 
 def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
