@@ -553,7 +553,7 @@ def test_a_dead_neuron_warns_and_a_live_one_does_not():
         run = verification.train(teacher.X, teacher.y, steps=5, learning_rate=0.1, w0=w0, b0=b0)
     assert caught[0].message.active_fraction == 0 and run.active_fraction == 0
     assert np.all(run.losses == run.losses[0])  # stuck, at mean(y²) up to the rounding of a 40-term sum
-    assert run.losses[0] == pytest.approx(np.mean(teacher.y**2), rel=(40 + 4) * np.finfo(np.float32).eps)
+    assert run.losses[0] == pytest.approx(np.mean(teacher.y**2), rel=(40 + 4) * float(np.finfo(np.float32).eps))
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeadNeuronWarning)
         live = verification.train(teacher.X, teacher.y, steps=5, learning_rate=0.1)
