@@ -37,10 +37,14 @@ top-level package is the function :func:`train`)::
     Data (verification.train.data): planted_teacher, load_data, standardize -> Standardized(.X, .original(w, b)).
     Files (verification.train.checkpoint): check_writable(name, path, suffixes), save_parameters(path, *, w, b,
     losses, final_loss, features) (.npz or .json), Checkpoint, save_checkpoint, load_checkpoint, fingerprint.
+    Across processes (verification.train.distributed): join(coordinator, num_processes, process_id, *, timeout)
+    -> Process(.index, .count), before anything uses JAX (sets jax_cpu_collectives_implementation="gloo");
+    rows_of_process(N, process) -> slice; then train/Session/Trainer(..., across_processes=True) on those rows.
 
 Modules, one concern each: ``devices`` (where), ``layout`` (X and y on the devices), ``kernel``
 (the compiled loop), ``trainer`` (Trainer and one-shot runs), ``session`` (resumable runs),
-``agreement`` (how far two correct runs may differ), ``data``, ``checkpoint``, ``bench``.
+``agreement`` (how far two correct runs may differ), ``distributed`` (across processes), ``data``,
+``checkpoint``, ``bench``.
 """
 
 from reference.training import TrainingDiverged, TrainResult, stable_learning_rate
