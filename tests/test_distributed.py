@@ -218,3 +218,12 @@ def test_check_coordinator_accepts():
 def test_join_names_a_bad_argument_before_touching_jax(arguments, name):
     with pytest.raises((ValueError, TypeError), match=name):
         join(**arguments)
+
+
+def test_join_after_jax_has_started_is_refused():
+    """The distributed runtime must start before JAX's backends; this process's already run."""
+    import jax.numpy as jnp
+
+    jnp.zeros(1).block_until_ready()
+    with pytest.raises(RuntimeError, match="before any JAX"):
+        join(f"127.0.0.1:{free_port()}", 1, 0, timeout=5)

@@ -84,7 +84,7 @@ def register(subparsers) -> None:
     run.add_argument("--devices", type=positive_int,
                      help="shard the batch over this many devices (on a CPU-only machine JAX is asked for this many CPU devices)")
     run.add_argument("--all-cores", action="store_true", help="one CPU device per core (verification.use_all_cores())")
-    across = train.add_argument_group("across processes (jax.distributed: each process trains on its share of the rows)")
+    across = train.add_argument_group("across processes (jax.distributed: each process trains on its rows)")
     across.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address and a free port, the same for every process")
     across.add_argument("--num-processes", type=positive_int, metavar="K", help="how many processes train together")
     across.add_argument("--process-id", type=int, metavar="I", help="this process's index, 0 to K-1")

@@ -13,8 +13,8 @@ spans every process's devices, and the batch, assembled from each process's rows
 ``jax.make_array_from_process_local_data``, differ.
 
 Joining changes two process-wide JAX settings: it starts the distributed runtime, and sends CPU
-collectives through gloo (``jax_cpu_collectives_implementation``; without it the CPU devices of
-different processes cannot add their sums).  Only :func:`join` makes these changes, and only a
+collectives through gloo where no implementation is chosen (``jax_cpu_collectives_implementation``;
+without one the CPU devices of different processes cannot add their sums).  Only :func:`join` makes these changes, and only a
 program that asks for training across processes calls it.
 """
 
@@ -117,7 +117,8 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
          timeout: float = JOIN_TIMEOUT_S) -> Process:
     """Join the ``num_processes`` processes of a run; call it before anything else uses JAX.
 
-    Sets ``jax_cpu_collectives_implementation`` to ``"gloo"`` and calls
+    Sets ``jax_cpu_collectives_implementation`` to ``"gloo"`` where it is unset (recent JAX
+    has it so by default; a choice already made, such as ``"mpi"``, is kept) and calls
     ``jax.distributed.initialize(coordinator, num_processes, process_id)``.  ``coordinator`` is
     ``HOST:PORT`` of process 0, which serves it; every process gives the same one.  Arguments
     left None are detected from the cluster (SLURM, Open MPI, ...; see ``jax.distributed``).
@@ -137,10 +138,11 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
         raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
     if jax.distributed.is_initialized():
         raise RuntimeError("join: this process has already joined a distributed run")
-    try:
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    except RuntimeError as error:
-        raise RuntimeError(f"join: call it before anything uses JAX (its backends already run: {error})") from None
+    if getattr(jax.config, "jax_cpu_collectives_implementation", None) in (None, "none"):  # a choice made (mpi) is kept
+        try:
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        except RuntimeError as error:
+            raise RuntimeError(f"join: call it before anything uses JAX (its backends already run: {error})") from None
 
     where = f"at {coordinator}" if coordinator else "(coordinator detected from the cluster)"
     joined = threading.Event()
