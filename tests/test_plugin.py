@@ -182,6 +182,6 @@ def test_a_failing_assert_derivative_shows_the_report_not_library_frames(user_pr
     # the report itself: its verdict line and the table of the worst entries, at a shrunk point
     assert "check of f (jacobian, float64" in output and "DISAGREES with jax.jacfwd" in output
     assert "worst entry" in output and "Failing test case" in output
-    # the traceback's frames ("path:line: ...") are the user's only: no JAX, NumPy or checker internals
+    # the traceback's frames ("path:line: ...") are the user's only: no JAX, NumPy or checker
+    # internals (hypothesis's explain phase may still list covered library lines, not as frames)
     assert set(re.findall(r"^(\S+\.py):\d+: ", output, flags=re.MULTILINE)) == {"test_user.py"}
-    assert "jax/_src" not in output

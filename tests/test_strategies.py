@@ -186,6 +186,18 @@ def test_one_hot_and_logits(dtype, data):
     assert_lane_values(z, dtype, high=1e3)
 
 
+@pytest.mark.parametrize("dtype", LANES)
+@given(data=st.data())
+def test_logits_and_labels_share_a_length(dtype, data):
+    soft = data.draw(st.booleans(), label="soft")
+    z, y = data.draw(S.logits_and_labels(dtype=dtype, soft=soft))
+    assert z.shape == y.shape and len(z) in S.VECTOR_SIZES and z.dtype == y.dtype == dtype
+    assert_lane_values(z, dtype, high=1e3)
+    assert np.sum(y) == 1 and np.all(y >= 0)
+    if not soft:
+        assert set(np.unique(y)) <= {0, 1}
+
+
 def test_large_logits_and_every_class_are_drawn():
     assert np.abs(find(S.logits(), lambda z: np.abs(z).max() > 500, settings=SHRINK)).max() > 500
     for c in range(max(S.VECTOR_SIZES)):
@@ -316,6 +328,9 @@ BAD = [
     (S.probability_vectors, {"n": 0}, "n"),
     (S.one_hot, {"n": 0}, "n"),
     (S.logits, {"max_magnitude": -1.0}, "max_magnitude"),
+    (S.logits_and_labels, {"soft": "yes"}, "soft"),
+    (S.logits_and_labels, {"n": 0}, "n"),
+    (S.logits_and_labels, {"max_magnitude": math.nan}, "max_magnitude"),
     (S.neuron_inputs, {"dtype": np.float16}, "dtype"),
     (S.regression_batches, {"dtype": np.int64}, "dtype"),
     (S.relu_points, {"dtype": "x"}, "dtype"),

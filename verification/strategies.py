@@ -55,6 +55,7 @@ __all__ = [
     "arrays",
     "floats",
     "logits",
+    "logits_and_labels",
     "matrices",
     "mixed_activity",
     "neuron_inputs",
@@ -466,6 +467,21 @@ def logits(*, dtype=np.float64, n: int | None = None, max_magnitude: float = 1e3
     ``max_magnitude``: large logits are allowed (a softmax saturates, ``exp`` would overflow
     unless the function under test shifts by the maximum).  Elements as in :func:`floats`."""
     return vectors(dtype=dtype, n=n, max_magnitude=max_magnitude)
+
+
+def logits_and_labels(
+    *, dtype=np.float64, n: int | None = None, soft: bool = False, max_magnitude: float = 1e3,
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    r"""``(z, y)`` for a cross-entropy: logits as in :func:`logits` and, of the same length n
+    (from ``VECTOR_SIZES`` if None), a one-hot label (:func:`one_hot`) or, with ``soft``, a
+    probability vector (:func:`probability_vectors`).  Shrinks to n = 1."""
+    dtype = _lane(dtype)
+    if not isinstance(soft, bool):
+        raise InvalidArgument(f"soft: expected a bool, got {soft!r}")
+    _real("max_magnitude", max_magnitude, low=0.0, low_open=True)
+    labels = probability_vectors if soft else one_hot
+    return _size_or_pool("n", n, VECTOR_SIZES).flatmap(
+        lambda k: st.tuples(logits(dtype=dtype, n=k, max_magnitude=max_magnitude), labels(dtype=dtype, n=k)))
 
 
 # --- the neuron and the loss -------------------------------------------------------------------
