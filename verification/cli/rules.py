@@ -9,27 +9,23 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from verification.cli.console import add_folding_column, add_whole_column, console, plural, table
-from verification.rules import RULES, Rule
+from verification.cli.console import add_folding_column, console, plural, table
+from verification.rules import RULES, SOURCES, Rule
 
-SOURCES = {"paper": "From the paper", "extension": "Extensions"}
-"""Where a rule comes from (``rule.source``), in the order the tables list them, with their headings."""
-
-
-def source(rule: Rule) -> str:
-    return getattr(rule, "source", "paper")
+HEADINGS = {"paper": "From the paper", "extension": "Extensions"}
+"""The heading of each ``rule.source``; the tables follow the order of ``SOURCES``."""
 
 
 def reference_names(rule: Rule) -> list[str]:
     """The public reference functions a row declares (``rule.references``), as ``reference.name``."""
-    return [f"reference.{fn.__name__}" for fn in getattr(rule, "references", ())]
+    return [f"reference.{fn.__name__}" for fn in rule.references]
 
 
 def _grouped(rules: Sequence[Rule]) -> list[tuple[str, list[Rule]]]:
-    unknown = {source(rule) for rule in rules} - set(SOURCES)
+    unknown = {rule.source for rule in rules} - set(SOURCES)
     if unknown:
         raise ValueError(f"rule source {sorted(unknown)} is none of {list(SOURCES)}")
-    groups = [(key, [rule for rule in rules if source(rule) == key]) for key in SOURCES]
+    groups = [(key, [rule for rule in rules if rule.source == key]) for key in SOURCES]
     return [(key, members) for key, members in groups if members]
 
 
@@ -45,7 +41,7 @@ def markdown(rules: Sequence[Rule] = RULES) -> str:
     for key, members in _grouped(rules):
         if lines:
             lines.append("")
-        lines += [f"### {SOURCES[key]}", "",
+        lines += [f"### {HEADINGS.get(key, key)}", "",
                   "| id | formula | section | reference functions | oracles |",
                   "|---|---|---|---|---|"]
         for rule in members:
@@ -55,17 +51,16 @@ def markdown(rules: Sequence[Rule] = RULES) -> str:
 
 
 def rules_table(rules: Sequence[Rule] = RULES) -> Table:
-    """The rule table for a terminal: each rule's id with its formula below, section, reference
-    functions and oracles."""
-    title = ", ".join(f"{SOURCES[key].lower()}: {len(members)}" for key, members in _grouped(rules))
+    """The rule table for a terminal: each rule's id with its formula and section below, its
+    reference functions, and its oracles (one a line)."""
+    title = ", ".join(f"{HEADINGS.get(key, key).lower()}: {len(members)}" for key, members in _grouped(rules))
     rows = table(f"{plural(len(rules), 'rule')} ({title})")
     add_folding_column(rows, "rule", min_width=max((len(rule.name) for rule in rules), default=4))
-    add_whole_column(rows, "section")
     add_folding_column(rows, "reference functions")
     add_folding_column(rows, "oracles")
     for rule in rules:
-        rows.add_row(Group(Text(rule.name, style="bold", no_wrap=True), Text(rule.formula)), rule.section,
-                     "\n".join(reference_names(rule)), "\n".join(rule.oracles))
+        rows.add_row(Group(Text(rule.name, style="bold", no_wrap=True), Text(rule.formula), Text(rule.section, style="dim")),
+                     "\n".join(fn.__name__ for fn in rule.references), "\n".join(rule.oracles))
     return rows
 
 
