@@ -3,6 +3,7 @@ process's run; a process whose partners never come fails clearly and soon; bad o
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -37,10 +38,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(*arguments) -> subprocess.Popen:
-    """``python -m verification train ARGUMENTS`` in a subprocess, output captured."""
+def start(*arguments, env: dict | None = None) -> subprocess.Popen:
+    """``python -m verification train ARGUMENTS`` in a subprocess (``env`` added to this one's), output captured."""
     command = [sys.executable, "-m", "verification", "train", *(str(a) for a in arguments)]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    environment = None if env is None else {**os.environ, **env}
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -128,6 +130,37 @@ def test_two_processes_reproduce_one(tmp_path, problem):
         result = train(steps=STEPS, w0=w0, b0=b0, dtype=np.float32, **arguments)
         planted = {"w": result.w, "b": result.b, "losses": result.losses}
         assert differences(planted, reference, teacher, w0, b0, rate) != [], fault
+
+
+def slurm_port() -> int:
+    """A free port among those JAX's SLURM detection picks from (61440 + the job id modulo 4096)."""
+    for port in range(61440 + 1000, 65536):
+        try:
+            with socket.socket() as probe:
+                probe.bind(("", port))
+            return port
+        except OSError:
+            continue
+    pytest.fail("no free port in 62440..65535")
+
+
+def test_distributed_detects_the_processes_from_slurm(tmp_path):
+    """``--distributed`` alone: JAX reads the coordinator, the count and this process's id from
+    the SLURM variables ``srun`` sets (here for two tasks on 127.0.0.1)."""
+    job = slurm_port() - 61440
+    processes = []
+    for index in (0, 1):
+        slurm = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "127.0.0.1", "SLURM_NTASKS": "2",
+                 "SLURM_PROCID": str(index), "SLURM_LOCALID": str(index)}
+        processes.append(start("--samples", 101, "--features", 3, "--steps", 3, "--quiet", "--distributed",
+                               "--join-timeout", 60, "--output", tmp_path / f"process{index}.npz", env=slurm))
+    for index, process in enumerate(processes):
+        status, out, err = finish(process)
+        assert status == 0, (index, out, err)
+        assert f"process {index} of 2" in " ".join(out.split()), out
+    runs = [load(tmp_path / f"process{index}.npz") for index in (0, 1)]
+    for name in ("w", "b", "losses"):
+        np.testing.assert_array_equal(runs[0][name], runs[1][name])
 
 
 def clear_failure(status: int, err: str, coordinator: str) -> bool:
