@@ -197,14 +197,20 @@ def test_jax_alone_would_abort_unclearly():
     assert not clear_failure(process.returncode, process.stderr, coordinator), process.stderr
 
 
-@given(samples=st.integers(0, 10_000), count=st.integers(1, 64))
-def test_the_processes_share_the_rows(samples, count):
+@given(count=st.integers(1, 64), extra=st.integers(0, 10_000))
+def test_the_processes_share_the_rows(count, extra):
+    samples = count + extra
     shares = [rows_of_process(samples, Process(index, count)) for index in range(count)]
     assert shares[0].start == 0 and shares[-1].stop == samples
     for before, after in zip(shares, shares[1:], strict=False):
         assert before.stop == after.start  # contiguous, disjoint, in order
     sizes = [share.stop - share.start for share in shares]
     assert max(sizes) - min(sizes) <= 1
+
+
+def test_fewer_rows_than_processes_is_refused():
+    with pytest.raises(ValueError, match="N = 3 cannot give each of the 4 processes a row"):
+        rows_of_process(3, Process(0, 4))
 
 
 @pytest.mark.parametrize(

@@ -174,7 +174,13 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
 
 
 def rows_of_process(n_samples: int, process: Process) -> slice:
-    r"""Process p's contiguous share of N rows: $[\lfloor pN/K \rfloor, \lfloor (p+1)N/K \rfloor)$."""
+    r"""Process p's contiguous share of N rows: $[\lfloor pN/K \rfloor, \lfloor (p+1)N/K \rfloor)$.
+
+    Raises:
+        ValueError: N < K, which would leave a process without rows (on every process alike).
+    """
+    if n_samples < process.count:
+        raise ValueError(f"samples: N = {n_samples} cannot give each of the {process.count} processes a row")
     return slice(n_samples * process.index // process.count, n_samples * (process.index + 1) // process.count)
 
 
