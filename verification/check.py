@@ -279,7 +279,7 @@ class _Lane:
         spec = self.spec
         args0 = rows[0][0]
         run = batched_oracles(spec.f, wrt=wrt or spec.wrt, form=spec.form, static=self._static(args0),
-                              nargs=len(args0), scalar_output=scalar_output)
+                              nargs=len(args0), scalar_output=scalar_output, dtype=self.dtype)
         size = -(-len(rows) // ROWS) * ROWS  # whole multiples of ROWS: one compilation per signature
         padded = rows + [rows[-1]] * (size - len(rows))
         dynamic = tuple(np.stack(column) for column in zip(*(self._dynamic(a) for a, _ in padded), strict=True))
@@ -294,7 +294,7 @@ class _Lane:
         spec = self.spec
         name = oracle_names(spec.form, scalar_output)[0]
         run = plain_oracle(spec.f, wrt=spec.wrt, form=spec.form, name=name, static=self._static(args),
-                           nargs=len(args), scalar_output=scalar_output)
+                           nargs=len(args), scalar_output=scalar_output, dtype=self.dtype)
         dynamic = tuple(np.stack(column) for column in zip(*(self._dynamic(p) for p in points), strict=True))
         dirs = tuple(np.stack([d] * len(points)) for d in directions)
         with lane(self.dtype):

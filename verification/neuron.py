@@ -9,6 +9,8 @@ No input checks here: these run traced under ``jax.jit``; the public entry point
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -31,18 +33,23 @@ def neuron_activation(w, b, x):
 def mse_loss(w, b, X, y, *, n=None, mask=None, features_first=False):
     r"""$C = \frac{1}{N}\sum_i m_i\,(y_i - \max(0, \mathbf{w}\cdot\mathbf{x}_i + b))^2$.
 
-    ``n`` is N, the divisor (default: the rows of X; a block of a larger batch passes the
-    batch's N), ``mask`` the $m_i \in \{0, 1\}$ that drop padding rows (default: all 1), and
-    ``features_first`` says that X is stored transposed, shape (n, N): the same sums.
+    ``n`` is N, the divisor (default: the samples in X; a block of a larger batch passes the
+    batch's N), and ``mask`` the $m_i \in \{0, 1\}$ that drop padding rows (default: all 1).
+    X holds one sample per row, shape (N, n), or per row of sub-blocks, (blocks, rows, n) with
+    y (blocks, rows); ``features_first`` says that X is stored transposed, shape (n, N).
     """
     residual = y - relu(_z(w, b, X, features_first))
     if mask is not None:
         residual = residual * mask
-    return residual @ residual / (X.shape[-1 if features_first else 0] if n is None else n)
+    return jnp.vdot(residual, residual) / (_samples(X, features_first) if n is None else n)
 
 
 def _z(w, b, X, features_first):
     return (w @ X if features_first else X @ w) + b
+
+
+def _samples(X, features_first):
+    return X.shape[-1] if features_first else math.prod(X.shape[:-1])
 
 
 def hand_signal(z, y, n):
@@ -57,13 +64,18 @@ def loss_and_grads(w, b, X, y, *, n=None, mask=None, features_first=False, signa
        \frac{\partial C}{\partial b} = \sum_i m_i s_i, $$
 
     with $s_i$ from ``signal(z, y, n)`` (:func:`hand_signal`; a test passes a wrong one to see it
-    caught).  Returns ``(C, grad_w, grad_b, s)`` with shapes (), (n,), (), (rows,).
+    caught).  Returns ``(C, grad_w, grad_b, s)``, the signal s shaped as y.
     """
-    n = X.shape[-1 if features_first else 0] if n is None else n
+    n = _samples(X, features_first) if n is None else n
     z = _z(w, b, X, features_first)
     residual = y - relu(z)
     s = signal(z, y, n)
     if mask is not None:
         residual, s = residual * mask, s * mask
-    grad_w = X @ s if features_first else s @ X
-    return residual @ residual / n, grad_w, jnp.sum(s), s
+    if features_first:
+        grad_w = X @ s
+    elif X.ndim == 2:
+        grad_w = s @ X
+    else:  # per sub-block, then summed: XLA's CPU runs this several times faster than one long s @ X
+        grad_w = jnp.einsum("bri,br->bi", X, s).sum(axis=0)
+    return jnp.vdot(residual, residual) / n, grad_w, jnp.sum(s), s

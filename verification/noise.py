@@ -130,6 +130,7 @@ class _Perturber:
         def read(env, v):
             return v.val if isinstance(v, jcore.Literal) else env[v]
 
+        consts = _canonical(jaxpr, consts)
         for env, values in ((exact, exact_args), (perturbed, args)):
             for var, val in zip(jaxpr.constvars, consts, strict=True):
                 env[var] = val
@@ -157,6 +158,13 @@ class _Perturber:
                 if not isinstance(var, jcore.DropVar):
                     exact[var], perturbed[var] = e, val
         return [read(exact, v) for v in jaxpr.outvars], [read(perturbed, v) for v in jaxpr.outvars]
+
+
+def _canonical(jaxpr, consts) -> list:
+    """Closed-over constants in the precision in force: a NumPy constant first traced under the
+    other x64 setting can keep that setting's dtype, which XLA then rejects."""
+    return [jnp.asarray(c, dtype=jax.dtypes.canonicalize_dtype(v.aval.dtype)) if hasattr(v.aval, "dtype") else c
+            for v, c in zip(jaxpr.constvars, consts, strict=True)]
 
 
 def perturbed(fun: Callable) -> Callable:

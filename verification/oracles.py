@@ -57,8 +57,20 @@ def lane(dtype) -> Iterator[None]:
     dtype = np.dtype(dtype)
     if dtype not in DTYPES.values():
         raise ValueError(f"dtype: expected float64 or float32, got {dtype}")
-    with jax.enable_x64(dtype == np.float64), jax.default_matmul_precision("highest"):
+    x64 = dtype == np.float64
+    if _LAST_X64.get("value", bool(jax.config.jax_enable_x64)) != x64:
+        # JAX caches the conversion of a closed-over NumPy constant by the array's identity,
+        # whatever the x64 setting: traced again under the other setting, the constant keeps the
+        # first setting's dtype (and its rounded values).  Entering a lane whose setting differs
+        # from the last one traced under therefore starts from empty caches; the cost is a
+        # recompilation of what runs next.
+        jax.clear_caches()
+    _LAST_X64["value"] = x64
+    with jax.enable_x64(x64), jax.default_matmul_precision("highest"):
         yield
+
+
+_LAST_X64: dict[str, bool] = {}
 
 
 def oracle_names(form: str, scalar_output: bool) -> tuple[str, ...]:
@@ -134,14 +146,16 @@ def compilation_count() -> int:
 
 
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
-                    nargs: int, scalar_output: bool) -> Callable:
+                    nargs: int, scalar_output: bool, dtype) -> Callable:
     """A jitted ``run(seed, dynamic_args, directions)`` over a leading batch axis.
 
     ``dynamic_args`` holds the non-static arguments in order, each stacked along axis 0;
     ``directions`` is a tuple of stacked direction arrays (empty for the non-directional
     forms).  Returns ``{"value": (value, noise), name: (parts, noises), ...}``.
     """
-    key = (f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output)
+    # one jitted function per lane: a trace made under one x64 setting must never be reused under
+    # the other (closed-over NumPy constants would keep the first lane's dtype)
+    key = (f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output, np.dtype(dtype))
     if key in _COMPILED:
         return _COMPILED[key]
     oracles = _oracles(f, wrt, form, scalar_output)
@@ -166,9 +180,9 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
 
 
 def plain_oracle(f: Callable, *, wrt: tuple[int, ...], form: str, name: str, static: dict[int, object],
-                 nargs: int, scalar_output: bool) -> Callable:
+                 nargs: int, scalar_output: bool, dtype) -> Callable:
     """One oracle without noise, jitted and vmapped like :func:`batched_oracles` (for probes)."""
-    key = ("plain", name, f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output)
+    key = ("plain", name, f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output, np.dtype(dtype))
     if key in _COMPILED:
         return _COMPILED[key]
     oracle = _oracles(f, wrt, form, scalar_output)[name]

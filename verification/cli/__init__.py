@@ -50,8 +50,9 @@ def _version() -> str:
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog or _prog(),
-        description="Verify every matrix-calculus rule of Parr & Howard against jax.jacfwd, jax.jacrev and jax.grad. "
-        "With no subcommand: verify all rules and check a short training run.",
+        description="Verify every matrix-calculus rule (Parr & Howard's, then the extensions)\n"
+        "against JAX's automatic differentiation. With no subcommand: verify every rule,\n"
+        "then check that hand-derived and jax.grad training runs agree.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -161,6 +161,9 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
         )
     except ValueError as error:  # too few arguments and no cluster environment to complete them
         raise ValueError(f"coordinator: {error} (give --coordinator, --num-processes and --process-id)") from None
+    except jax.errors.JaxRuntimeError as error:  # process 0 could not serve the coordinator
+        first = str(error).splitlines()[0]
+        raise ValueError(f"coordinator: cannot serve {where} ({first}); is the port free on this host?") from None
     finally:
         joined.set()
         if wake is not None:

@@ -28,7 +28,7 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from verification.neuron import hand_signal, loss_and_grads, mse_loss
-from verification.train.layout import AXIS
+from verification.train.layout import AXIS, SUB_ROWS
 
 MODES = ("hand", "autodiff", "both", "loss", "active", "final")
 BLOCK_UNROLL = 4
@@ -48,6 +48,9 @@ def block_terms(w, b, X, y, mask, *, n, mode: str, features_first: bool = False,
     number of samples with z > 0,); ``"final"``: both of those; ``"both"``: (C, hand ∂C/∂w, ∂C/∂b, autodiff ∂C/∂w, ∂C/∂b,
     $\sum_i |s_i||\mathbf{x}_i|$, $\sum_i |s_i|$): the magnitudes of the summed terms.
     """
+    if not features_first and X.shape[0] > SUB_ROWS and X.shape[0] % SUB_ROWS == 0:
+        X, y = X.reshape(-1, SUB_ROWS, X.shape[1]), y.reshape(-1, SUB_ROWS)
+        mask = None if mask is None else mask.reshape(-1, SUB_ROWS)
     layout = {"n": n, "mask": mask, "features_first": features_first}
     if mode == "loss":
         return (mse_loss(w, b, X, y, **layout),)
@@ -62,7 +65,7 @@ def block_terms(w, b, X, y, mask, *, n, mode: str, features_first: bool = False,
     if mode == "hand":
         return loss, grad_w, grad_b
     auto_w, auto_b = jax.grad(mse_loss, argnums=(0, 1))(w, b, X, y, **layout)
-    scale_w = jnp.abs(X) @ jnp.abs(s) if features_first else jnp.abs(s) @ jnp.abs(X)
+    scale_w = jnp.abs(X) @ jnp.abs(s) if features_first else jnp.einsum("...ri,...r->i", jnp.abs(X), jnp.abs(s))
     return loss, grad_w, grad_b, auto_w, auto_b, scale_w, jnp.sum(jnp.abs(s))
 
 

@@ -38,6 +38,10 @@ ALIGNMENT = 64
 FEATURES_FIRST_MAX_BYTES = 16 * 2**20
 """The largest X (in the training dtype) that the default layout copies feature-major."""
 LAYOUTS = ("rows", "features")
+SUB_ROWS = 1024
+"""The kernel views a row-major block longer than this as sub-blocks of this many rows: the
+gradient's product $X^T\mathbf{s}$ is then a batch of short products, which XLA's CPU runs several
+times faster than one long one.  Such blocks are cut to a multiple of it."""
 BLOCK_BYTES = 400 * 1024
 """Target size of one block of X: it stays in a core's L2 cache between the forward product and
 the backward one, so a blocked step reads X from memory once."""
@@ -167,7 +171,9 @@ def prepare_batch(
     usable = max(n_samples - spare, 0)
     if block_rows is None:
         block_rows = choose_block_rows(max(usable, 1), n_features, dtype, devices, models)
-        if count > 1 and block_rows > 16:  # 16 rows of 4-byte numbers are 64 bytes: every shard starts aligned
+        if not features_first and block_rows > SUB_ROWS:  # whole sub-blocks (see kernel.SUB_ROWS)
+            block_rows -= block_rows % SUB_ROWS
+        elif count > 1 and block_rows > 16:  # 16 rows of 4-byte numbers are 64 bytes: every shard starts aligned
             block_rows -= block_rows % 16
     blocks = usable // (count * block_rows) * count
     if blocks == 0:  # fewer rows than a block a device: all of them go to the rest
