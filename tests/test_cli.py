@@ -180,7 +180,9 @@ def test_usage_names_the_command_the_user_typed():
     installed = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert installed.returncode == 0, installed.stderr
     assert installed.stdout.startswith("usage: matrix-calculus ")
-    assert _run("--help").stdout.startswith("usage: python -m verification ")
+    module = _run("--help", env={**_without_columns(), "COLUMNS": "80"})
+    assert module.stdout.startswith("usage: python -m verification ")
+    assert max(map(cell_len, module.stdout.splitlines())) <= 80
 
 
 # -- tables at 80 columns ------------------------------------------------------------------
