@@ -36,7 +36,7 @@ def console(*, stderr: bool = False, width: int | None = None) -> Console:
 
 
 def table(title: str | None = None) -> Table:
-    """An empty table, compact enough for 80 columns; add columns with the two functions below."""
+    """An empty table, compact enough for 80 columns; add its columns with the functions below."""
     return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
                  title_justify="left")
 
