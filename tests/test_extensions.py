@@ -9,6 +9,7 @@ with ``jax.jacfwd`` / ``jax.hessian`` directly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -18,8 +19,10 @@ import numpy as np
 import pytest
 
 import reference as R
+from verification import check_derivative
 from verification import layers as L
 from verification import neuron as N
+from verification.rules import get_rule
 
 EPS = np.finfo(np.float64).eps
 
@@ -387,3 +390,47 @@ def test_mse_hessian_against_a_finite_difference_of_the_gradient():
         columns.append((plus - minus) / (2 * h))
     scale = 2 * np.abs(np.hstack([X, np.ones((4, 1))])).sum(0).max() * (np.abs(X @ w + b) + np.abs(y)).max()
     close(R.mse_loss_hessian(w, b, X, y), np.stack(columns, axis=1), scale=scale / h)
+
+
+# --- the harness rejects planted mistakes in the extension rows ---------------------------
+
+
+def _planted(name, wrong):
+    return dataclasses.replace(get_rule(name), derivative=wrong)
+
+
+def _mse_hessian_without_bias_coupling(w_hat, X, y):
+    """The w–b blocks dropped: the wrong block of the Hessian."""
+    H = R.mse_loss_hessian(w_hat[:-1], w_hat[-1], X, y)
+    H[:-1, -1] = H[-1, :-1] = 0
+    return H
+
+
+# (planted rule, a point of its domain, a phrase the report must contain: the harness's
+# explanation where it has one).  Fixed points keep these cheap: no shrinking, one compile each.
+PLANTED = {
+    "transposed 3-tensor (denominator layout)": (
+        _planted("ext_matvec_dW_tensor", lambda W, x: np.moveaxis(R.matvec_jacobian_W(W, x), 0, -1)), (_A3, _x3), "transposed"),
+    "softmax Jacobian without −ssᵀ": (_planted("ext_softmax_jacobian", lambda z: np.diag(R.softmax(z))), (_x3,), ""),
+    "cross-entropy gradient with the wrong sign": (
+        _planted("ext_softmax_xent", lambda z, y: -R.softmax_cross_entropy_grad(z, y)), (_x3, np.array([0.0, 1, 0])),
+        "sign is flipped"),
+    "log-sum-exp Hessian off by a factor 2": (
+        _planted("ext_logsumexp_hessian", lambda z: 2 * R.logsumexp_hessian(z)), (_x3,), "2 × oracle"),
+    "quadratic-form Hessian 2A (not symmetric)": (_planted("ext_quadratic_form_hessian", lambda x, A: 2 * A), (_x3, _A3), ""),
+    "MSE Hessian without the w–b blocks": (
+        _planted("ext_neuron_mse_hessian", _mse_hessian_without_bias_coupling), (_wb, _Xb, _yb), ""),
+    "log-det gradient A⁻¹ instead of A⁻ᵀ": (_planted("ext_logdet_grad", lambda A: np.linalg.inv(A)), (_A3,), "transposed"),
+    "affine layer dW as dYᵀX reshaped to W's shape": (
+        _planted("ext_affine_layer_grads", lambda X, W, b, dY: (dY @ W.T, (dY.T @ X).reshape(W.shape), dY.sum(0))),
+        (_X42, _W23b, _b3), ""),
+}
+
+
+@pytest.mark.parametrize(("rule", "args", "hint"), PLANTED.values(), ids=PLANTED.keys())
+def test_harness_rejects_a_planted_mistake(rule, args, hint):
+    result = check_derivative(rule.function, rule.derivative, *args, dtype="float64", **rule.check_arguments())
+    assert not result.passed, f"{rule.name}: the planted mistake went unnoticed"
+    report = str(result)
+    assert f"{rule.name}: derivative" in report and "DISAGREES" in report
+    assert hint in report

@@ -20,32 +20,39 @@ from verification import strategies as S
 from verification.rules.rule import Rule
 
 # --- domains -----------------------------------------------------------------------------
-# Each strategy draws its sizes once (from the strategies' small pools) and every array of the
-# tuple with sizes that fit together.
+# Each strategy draws its sizes once and every array of the tuple with sizes that fit together.
+# Every new shape compiles the oracles again, so each row draws from two shapes: the first (the
+# one hypothesis shrinks to) small, the second non-square, so a transposed or reshaped derivative
+# cannot pass by symmetry.
+
+_MN = ((1, 3), (3, 2))
+"""(rows, columns) of a matrix."""
+_NNM = ((1, 3, 2), (5, 2, 3))
+"""(samples N, inputs n, outputs m) of an affine layer."""
 
 
 def _matrix_and_vector(dtype):
     """(W, x): W is m×n, x has n entries."""
-    return st.tuples(S.sizes(), S.sizes()).flatmap(
+    return st.sampled_from(_MN).flatmap(
         lambda mn: st.tuples(S.matrices(dtype=dtype, shape=mn), S.vectors(dtype=dtype, n=mn[1])))
 
 
 def _affine_layer(dtype):
     """(X, W, b): N samples of n features, W is n×m, b has m entries."""
-    return st.tuples(S.sizes(pool=S.BATCH_SIZES), S.sizes(), S.sizes()).flatmap(
+    return st.sampled_from(_NNM).flatmap(
         lambda Nnm: st.tuples(S.matrices(dtype=dtype, shape=Nnm[:2]), S.matrices(dtype=dtype, shape=Nnm[1:]),
                               S.vectors(dtype=dtype, n=Nnm[2])))
 
 
-def _affine_layer_with_labels(dtype, classes=3):
-    """(X, W, b, T): the layer as above with m = ``classes`` outputs (one class is a constant
-    softmax), and per sample a label vector of nonnegative weights summing to 1."""
-    def labels(sizes):
-        rows, n = sizes
+def _affine_layer_with_labels(dtype):
+    """(X, W, b, T): the layer as above and per sample a label vector of m nonnegative weights
+    summing to 1 (m >= 2: with one class the softmax is constant)."""
+    def layer(Nnm):
+        rows, n, classes = Nnm
         weights = S.matrices(dtype=dtype, shape=(rows, classes), min_magnitude=0.1, allow_zero=False)
         return st.tuples(S.matrices(dtype=dtype, shape=(rows, n)), S.matrices(dtype=dtype, shape=(n, classes)),
                          S.vectors(dtype=dtype, n=classes), weights.map(lambda T: np.abs(T) / np.abs(T).sum(1, keepdims=True)))
-    return st.tuples(S.sizes(pool=S.BATCH_SIZES), S.sizes()).flatmap(labels)
+    return st.sampled_from(_NNM).flatmap(layer)
 
 
 def _vector_and_square(dtype, matrix=S.matrices):
@@ -81,12 +88,12 @@ def _nonzero_vector(dtype):
 
 
 def _matrix(dtype):
-    return S.matrices(dtype=dtype).map(lambda W: (W,))
+    return st.sampled_from(_MN).flatmap(lambda mn: S.matrices(dtype=dtype, shape=mn)).map(lambda W: (W,))
 
 
 def _least_squares(dtype):
     """(w, X, y): X is N×n, w has n entries, y has N."""
-    return st.tuples(S.sizes(pool=S.BATCH_SIZES), S.sizes()).flatmap(
+    return st.sampled_from(_MN).flatmap(
         lambda Nn: st.tuples(S.vectors(dtype=dtype, n=Nn[1]), S.matrices(dtype=dtype, shape=Nn),
                              S.vectors(dtype=dtype, n=Nn[0])))
 
@@ -107,7 +114,7 @@ def _invertible(dtype):
 
 def _product_pair(dtype):
     """(A, B): A is m×n and B is n×m, so AB is square."""
-    return st.tuples(S.sizes(), S.sizes()).flatmap(
+    return st.sampled_from(_MN).flatmap(
         lambda mn: st.tuples(S.matrices(dtype=dtype, shape=mn), S.matrices(dtype=dtype, shape=mn[::-1])))
 
 
