@@ -39,7 +39,7 @@ FEATURES_FIRST_MAX_BYTES = 16 * 2**20
 """The largest X (in the training dtype) that the default layout copies feature-major."""
 LAYOUTS = ("rows", "features")
 SUB_ROWS = 1024
-"""The kernel views a row-major block longer than this as sub-blocks of this many rows: the
+r"""The kernel views a row-major block longer than this as sub-blocks of this many rows: the
 gradient's product $X^T\mathbf{s}$ is then a batch of short products, which XLA's CPU runs several
 times faster than one long one.  Such blocks are cut to a multiple of it."""
 BLOCK_BYTES = 400 * 1024
