@@ -236,7 +236,7 @@ EXTENSION_RULES: tuple[Rule, ...] = (
         section="Wikipedia: Logistic function, Hyperbolic functions", source="extension", args=("z",),
         function=_sigmoid_and_tanh, primal=lambda z: np.stack([R.sigmoid(z), np.tanh(z)]),
         derivative=_sigmoid_and_tanh_jacobian, inputs=_activation_points,
-        references=(R.sigmoid_derivative, R.tanh_derivative), note="|z| up to 50, the saturated tails included",
+        references=(R.sigmoid_derivative, R.tanh_derivative, R.sigmoid), note="|z| up to 50, the saturated tails included",
     ),
     Rule(
         name="ext_softplus_derivative", formula="d log(1 + eᶻ)/dz = σ(z)", section="Wikipedia: Softplus",
