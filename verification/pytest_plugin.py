@@ -12,7 +12,7 @@ off.  It provides:
   profile the project's ``conftest.py`` loaded itself, else ``ci``/``dev`` as above.
   Hypothesis registers and loads a built-in ``ci`` profile by itself under CI; this plugin
   registers its own under that name and loads it explicitly, so a CI run is never silently
-  hypothesis's;
+  hypothesis's.  The three names are this plugin's: a project's own profiles need other names;
 - the option ``--derivative-dtypes`` (comma-separated, ``float64,float32`` by default) and the
   argument ``derivative_dtype``: a test that names it among its arguments (as it would a
   fixture) runs once per chosen lane and receives the NumPy dtype (``np.float64`` or
@@ -38,9 +38,9 @@ Example, in a user's test file (no conftest needed)::
 
 Run with ``pytest --derivative-dtypes float32 --hypothesis-profile thorough``.
 
-Nothing heavy is imported when pytest loads the plugin (hypothesis when pytest configures,
-JAX and the package only when a test asks for ``derivative_dtype``), so ``pytest --help``
-stays fast in a project that never uses it.
+The plugin defers its own imports to the hooks that need them (hypothesis when pytest
+configures, NumPy at collection, ``verification.lane`` when a lane test runs); loading it costs
+what importing the ``verification`` package costs.
 """
 
 from __future__ import annotations
