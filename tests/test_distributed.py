@@ -184,6 +184,20 @@ def test_a_process_alone_fails_clearly_and_soon(tmp_path, index):
     assert not (tmp_path / "w.npz").exists()
 
 
+def test_a_coordinator_port_in_use_is_named(capsys):
+    """Checked before JAX tries to serve it (then failing with a traceback, or crashing), and
+    before any JAX setting changes: safe in this process."""
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(["train", "--samples", "50", "--features", "2", "--steps", "2", "--quiet",
+                       "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", "0"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"--coordinator: port {port} is in use" in err and "Traceback" not in err, err
+
+
 def test_jax_alone_would_abort_unclearly():
     """Without the watchdog, JAX ends a lonely process itself, with a C++ stack trace: the
     failure the test above must tell apart from a clear one."""

@@ -24,6 +24,7 @@ import hashlib
 import os
 import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -61,6 +62,24 @@ def check_coordinator(address: str) -> str:
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f"coordinator: expected HOST:PORT with a port in 1..65535, got {address!r}")
     return f"{host}:{int(port)}"
+
+
+def _port_in_use(port: int) -> bool:
+    """Whether something already listens on ``port`` here, where process 0 will serve the
+    coordinator on every interface (JAX binds ``[::]:port``; a busy port can crash it)."""
+    for family, host in ((socket.AF_INET6, "::"), (socket.AF_INET, "")):
+        try:
+            probe = socket.socket(family)
+        except OSError:  # no IPv6 on this host
+            continue
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no obstacle
+            try:
+                probe.bind((host, port))
+            except OSError:
+                return True
+            return False
+    return False
 
 
 def _check_processes(num_processes, process_id) -> None:
@@ -136,6 +155,9 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
         coordinator = check_coordinator(coordinator)
     if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
         raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+    if coordinator is not None and process_id == 0 and _port_in_use(int(coordinator.rpartition(":")[2])):
+        raise ValueError(f"coordinator: port {coordinator.rpartition(':')[2]} is in use on this host, where process 0 "
+                         "serves the coordinator; choose a free port")
     if jax.distributed.is_initialized():
         raise RuntimeError("join: this process has already joined a distributed run")
     if getattr(jax.config, "jax_cpu_collectives_implementation", None) in (None, "none"):  # a choice made (mpi) is kept
