@@ -22,9 +22,9 @@ from verification.train.distributed import EXIT_NOT_JOINED, Process, check_coord
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES, FEATURES, SEED, STEPS = 1001, 10, 3, 10
-"""An odd N: the processes hold 500 and 501 rows, and the last is padded on the other's devices.
-Few steps: the teacher has no noise, so any wrong reduction still converges to w*, b*, and only the
-trajectory before convergence shows it."""
+"""An odd N: the processes hold 500 and 501 rows, so one process's share is padded (masked rows)
+to the other's shape.  Few steps: the teacher has no noise, so a wrong reduction still converges
+to w*, b*; only the trajectory before convergence tells it apart."""
 TEACHER = ("--samples", SAMPLES, "--features", FEATURES, "--seed", SEED, "--steps", STEPS, "--quiet")
 JOIN_TIMEOUT = 3
 STARTUP_S = 30
