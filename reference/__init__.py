@@ -1,6 +1,7 @@
 r"""Hand-written NumPy implementations of every rule in Parr & Howard's
-"The Matrix Calculus You Need For Deep Learning".  Pure NumPy: importing this package never
-imports JAX.
+"The Matrix Calculus You Need For Deep Learning", and of the layer rules beyond it (weight
+matrices, softmax and cross-entropy, smooth activations, norms, layer normalisation, matrix
+identities, second derivatives).  Pure NumPy: importing this package never imports JAX.
 
 Notation, used in every docstring:
 
