@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument, NoSuchExample
 
 from verification import strategies as S
 
@@ -198,6 +198,20 @@ def test_logits_and_labels_share_a_length(dtype, data):
         assert set(np.unique(y)) <= {0, 1}
 
 
+@pytest.mark.parametrize("dtype", LANES)
+def test_zero_is_always_a_positive_zero(dtype):
+    """Also where no gap around zero maps it (min_magnitude=0): hypothesis draws -0.0 often, when it can."""
+    with pytest.raises(NoSuchExample):
+        find(S.floats(dtype=dtype, min_magnitude=0.0), lambda x: x == 0 and math.copysign(1.0, x) < 0,
+             settings=settings(SHRINK, max_examples=500))
+
+
+@given(st.data())
+def test_kinks_outside_the_range_cut_nothing(data):
+    x = data.draw(S.floats(dtype=np.float32, away_from=(1e39, -5.0), margin=0.5))
+    assert_lane_values(x, np.float32)
+
+
 def test_large_logits_and_every_class_are_drawn():
     assert np.abs(find(S.logits(), lambda z: np.abs(z).max() > 500, settings=SHRINK)).max() > 500
     for c in range(max(S.VECTOR_SIZES)):
@@ -299,6 +313,7 @@ BAD = [
     (S.floats, {"away_from": (0.0,), "margin": 0.0}, "margin"),
     (S.floats, {"away_from": (0.0,), "margin": -1.0}, "margin"),
     (S.floats, {"away_from": (0.0,), "margin": 10.0}, "away_from"),
+    (S.floats, {"dtype": np.float32, "away_from": (0.0,), "margin": 1e300}, "away_from"),
     (S.arrays, {"shape": (-1,)}, "shape"),
     (S.arrays, {"shape": []}, "shape"),
     (S.arrays, {"shape": 3}, "shape"),

@@ -179,18 +179,21 @@ class _Domain:
     ends are values of the dtype, and the map that sends any float in ``[-hi, hi]`` into it."""
 
     def __init__(self, dtype, hi: float, lo: float, allow_zero: bool, kinks: tuple[float, ...], margin: float):
-        self.hi, self.lo, self.allow_zero = hi, lo, allow_zero
+        self.lo, self.allow_zero = lo, allow_zero
         pieces = [(-hi, -lo), (lo, hi)] if lo > 0 else [(-hi, hi)]
         zero_allowed = allow_zero and lo > 0
         for k in kinks:
-            left = _round(dtype, Fraction(k) - Fraction(margin), up=False)
-            right = _round(dtype, Fraction(k) + Fraction(margin), up=True)
+            # the ends k ± margin, rounded away from k into dtype; beyond ±hi they cut nothing
+            left, right = Fraction(k) - Fraction(margin), Fraction(k) + Fraction(margin)
+            if left > hi or right < -hi:
+                continue
+            left = _round(dtype, left, up=False) if left >= -hi else -math.inf
+            right = _round(dtype, right, up=True) if right <= hi else math.inf
             pieces = [p for a, b in pieces for p in ((a, min(b, left)), (max(a, right), b)) if p[0] <= p[1]]
             zero_allowed = zero_allowed and abs(Fraction(k)) >= Fraction(margin)
         self.pieces = sorted(set(pieces))
         self.points = [p for a, b in self.pieces for p in (a, b)] + ([0.0] if zero_allowed else [])
         self.zero_allowed = zero_allowed
-        self.kinks = kinks
         self.empty = not self.pieces and not zero_allowed
 
     def gap(self, v: float) -> float:
