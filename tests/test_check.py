@@ -71,6 +71,14 @@ W = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2.0], [0.7, -0.2, 1.1]])
 SQUARE = lambda x: jnp.tanh(W @ x)  # noqa: E731
 SQUARE_J = lambda x: (1 - np.tanh(W @ x) ** 2)[:, None] * W  # noqa: E731
 WIDE = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2.0]])
+_LOWER_RIGHT_DOUBLED = np.array([[1.0, 1, 1], [1, 2, 2], [1, 2, 2]])
+
+
+def _cubic_hessian(x):
+    """∂²/∂x² of Σxᵢ³ + x₀x₁x₂, by hand."""
+    return np.diag(6 * x) + np.array([[0, x[2], x[1]], [x[2], 0, x[0]], [x[1], x[0], 0]])
+
+
 PLANTED = {
     "factor": (lambda x: jnp.sum(x**2), lambda x: x, (np.array([1.0, -3.0]),), {}, "0.5 × oracle"),
     "sign": (lambda x: jnp.sum(jnp.cos(x)), np.sin, (np.array([1.0, -3.0]),), {}, "sign is flipped"),
@@ -89,6 +97,10 @@ PLANTED = {
     "jvp sign": (lambda x: x**3, lambda x, t: -3 * x**2 * t, (np.array([0.3, 1.0]),), {"form": "jvp"}, "sign is flipped"),
     "hessian factor 2": (lambda x: jnp.sum(x**3), lambda x: np.diag(3 * x), (np.array([0.5, -2.0]),), {"form": "hessian"},
                          "0.5 × oracle"),
+    "hessian not symmetric": (lambda x: jnp.sum(x**3) + x[0] * x[1], lambda x: np.diag(6 * x) + np.array([[0, 2.0], [0, 0]]),
+                              (np.array([0.5, -2.0]),), {"form": "hessian"}, "not symmetric"),
+    "wrong block": (lambda x: jnp.sum(x**3) + x[0] * x[1] * x[2], lambda x: _cubic_hessian(x) * _LOWER_RIGHT_DOUBLED,
+                    (np.array([0.5, -2.0, 1.5]),), {"form": "hessian"}, "only the block rows [1, 2] × columns [1, 2]"),
 }
 
 

@@ -373,8 +373,9 @@ def _check_point(spec: _Spec, lane_: _Lane, args: tuple) -> tuple[list[Compariso
                 sigma = noise[part]
                 if rho is not None and rho[part].shape == sigma.shape:
                     sigma = np.maximum(sigma, rho[part])
+                hessian_in = np.ndim(args[spec.wrt[0]]) if spec.form == "hessian" else None
                 c = compare(h, parts[part], sigma, oracle=name, wrt=wrt, note=direction_note, inputs=inputs,
-                            out_ndim=out_ndim, **common)
+                            out_ndim=out_ndim, hessian_in_ndim=hessian_in, **common)
                 comparisons.append(c)
                 if not c.ok:
                     failed_rows.append((k, part, c))

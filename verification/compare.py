@@ -101,10 +101,29 @@ def _swap_halves(a: np.ndarray, out_ndim: int) -> np.ndarray:
     return np.transpose(a, axes)
 
 
-def explain(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, *, out_ndim: int | None = None) -> str:
+def _swap_last_groups(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` with its last two groups of ``k`` axes swapped (a Hessian's two input groups)."""
+    lead = tuple(range(a.ndim - 2 * k))
+    return np.transpose(a, lead + tuple(range(a.ndim - k, a.ndim)) + tuple(range(a.ndim - 2 * k, a.ndim - k)))
+
+
+def _block(bad: np.ndarray) -> str:
+    """"rows R × columns C" when the mismatched entries of a matrix fill exactly such a block."""
+    rows, cols = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
+    if (len(rows) < bad.shape[0] or len(cols) < bad.shape[1]) and bad[np.ix_(rows, cols)].all():
+        return f"rows {rows.tolist()} × columns {cols.tolist()}"
+    return ""
+
+
+def explain(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, *, out_ndim: int | None = None,
+            hessian_in_ndim: int | None = None) -> str:
     """Name the simplest wrong rule that turns the true ``expected`` into ``actual`` (same shape)."""
     if not np.all(np.isfinite(actual)):
         return "the derivative holds NaN or inf: is the input outside the rule's domain?"
+    if hessian_in_ndim:
+        k = hessian_in_ndim
+        if not np.all(_within(actual, _swap_last_groups(actual, k), allowed + _swap_last_groups(allowed, k))):
+            return "the Hessian is not symmetric: ∂²f/∂xᵢ∂xⱼ must equal ∂²f/∂xⱼ∂xᵢ"
     if out_ndim is not None and 0 < out_ndim < actual.ndim:
         swapped = _swap_halves(expected, out_ndim)
         if swapped.shape == actual.shape and np.all(_within(actual, swapped, _swap_halves(allowed, out_ndim))):
@@ -126,6 +145,10 @@ def explain(actual: np.ndarray, expected: np.ndarray, allowed: np.ndarray, *, ou
             return "only diagonal entries differ"
         if not bad[~off].any():
             return "only off-diagonal entries differ: is the element-wise diagonal condition assumed where it does not hold?"
+    if actual.ndim == 2 and min(actual.shape) > 1:
+        block = _block(~_within(actual, expected, allowed))
+        if block:
+            return f"only the block {block} differs: is a block of the matrix (one argument's part) wrong?"
     return ""
 
 
@@ -142,11 +165,13 @@ def _shape_hint(actual: np.ndarray, expected: np.ndarray, out_ndim: int | None) 
 
 def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "", dtype=np.float64,
             rtol: float | None = None, atol: float | None = None, note: str = "",
-            inputs: dict | None = None, out_ndim: int | None = None) -> Comparison:
+            inputs: dict | None = None, out_ndim: int | None = None,
+            hessian_in_ndim: int | None = None) -> Comparison:
     """Compare ``actual`` (the hand derivative) with ``expected`` (the oracle) whose rounding
     noise per entry is ``noise``.  Shapes must be equal: a shape mismatch is reported as
     such, never broadcast.  ``out_ndim`` (the number of output axes) lets the report
-    recognise the denominator layout.
+    recognise the denominator layout; ``hessian_in_ndim`` (a Hessian's number of input axes) lets it
+    recognise a Hessian that is not symmetric.
 
     Example:
         >>> c = compare([2.0, 4.0], [1.0, 2.0], rule="demo", oracle="jacfwd")
@@ -186,7 +211,7 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         n_mismatch=n_bad,
         n_total=int(actual.size),
         mismatches=mismatches,
-        hint="" if n_bad == 0 else explain(actual, expected, allowed, out_ndim=out_ndim),
+        hint="" if n_bad == 0 else explain(actual, expected, allowed, out_ndim=out_ndim, hessian_in_ndim=hessian_in_ndim),
         allowed=np.array(allowed),
         **common,
     )

@@ -10,15 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from verification.rules.extensions import EXTENSION_RULES
 from verification.rules.paper import PAPER_RULES
 from verification.rules.rule import SOURCES, Rule
 
-try:
-    from verification.rules.extensions import EXTENSION_RULES
-except ImportError:  # the extension rows are optional while they are being written
-    EXTENSION_RULES = ()
-
-RULES: tuple[Rule, ...] = PAPER_RULES + tuple(EXTENSION_RULES)
+RULES: tuple[Rule, ...] = PAPER_RULES + EXTENSION_RULES
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 
 
