@@ -38,7 +38,7 @@ from jax.sharding import PartitionSpec as P
 
 from reference.checks import check_data
 from verification.train.devices import numerics
-from verification.train.layout import AXIS, Batch, check_dtype, choose_block_rows
+from verification.train.layout import AXIS, FEATURES_FIRST_MAX_BYTES, LAYOUTS, SUB_ROWS, Batch, check_dtype, choose_block_rows
 from verification.train.trainer import initial_parameters as single_process_start
 
 JOIN_TIMEOUT_S = 120
@@ -252,14 +252,15 @@ def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarra
     return w0, np.asarray(0.1 - float(np.nanmedian(_gather(padded))), dtype=np.float64)
 
 
-def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, models: int = 1) -> Batch:
+def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, models: int = 1, layout: str | None = None) -> Batch:
     """This process's rows ``X`` (m, n) and ``y`` (m,), and every other process's, as one batch.
 
     Every process calls it (a collective) after :func:`join`, each with its own rows, which
     may number differently; all must have the same features and as many devices.  The batch is
     sharded over every device of every process; its ``n_samples`` is the global N.  Each
-    process lays out its rows as the single-process layout does: whole blocks, then the rows
-    left over, padded with masked zeros to the same shape on every process.
+    process lays out its rows as the single-process layout does (``layout`` as there, chosen
+    from the global N): whole blocks, then the rows left over, padded with masked zeros to the
+    same shape on every process.
 
     Raises:
         ValueError: bad rows (named), or the processes disagree (each one's counts named).
@@ -273,8 +274,15 @@ def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, mode
         raise ValueError(f"X: every process needs the same features and as many devices ({held})")
     n_samples, n_features, count = int(every[:, 0].sum()), X.shape[1], len(local)
     fewest = int(every[:, 0].min())
+    if layout is None:
+        layout = "features" if n_samples * n_features * dtype.itemsize <= FEATURES_FIRST_MAX_BYTES else "rows"
+    elif layout not in LAYOUTS:
+        raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
+    features_first = layout == "features"
     if block_rows is None:
         block_rows = choose_block_rows(max(fewest, 1), n_features, dtype, local, models)
+        if not features_first and block_rows > SUB_ROWS:  # whole sub-blocks, as the single-process layout
+            block_rows -= block_rows % SUB_ROWS
     elif isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
         raise ValueError(f"block_rows: expected a positive integer, got {block_rows!r}")
     blocks = fewest // (count * block_rows) * count  # the same number on every process
@@ -288,6 +296,8 @@ def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, mode
         parts = [X[:body].reshape(blocks, block_rows, n_features), y[:body].reshape(blocks, block_rows)]
         if not blocks:
             parts = [np.zeros((count, 0, n_features), dtype), np.zeros((count, 0), dtype)]
+        if features_first:
+            parts[0] = np.ascontiguousarray(parts[0].transpose(0, 2, 1))
         rest = [None, None, None]
         if most_left:
             r = -(-most_left // count)
@@ -295,5 +305,7 @@ def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, mode
             rest_X, rest_y, mask = np.zeros((count * r, n_features), dtype), np.zeros(count * r, dtype), np.zeros(count * r, dtype)
             rest_X[:left], rest_y[:left], mask[:left] = X[body:], y[body:], 1
             rest = [a.reshape(count, r, *a.shape[1:]) for a in (rest_X, rest_y, mask)]
+            if features_first:
+                rest[0] = np.ascontiguousarray(rest[0].transpose(0, 2, 1))
         arrays = [None if a is None else jax.make_array_from_process_local_data(sharding, a) for a in parts + rest]
-    return Batch(*arrays, n_samples=n_samples, mesh=mesh, in_place=False)
+    return Batch(*arrays, n_samples=n_samples, mesh=mesh, in_place=False, features_first=features_first)

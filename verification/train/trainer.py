@@ -95,7 +95,7 @@ class Trainer:
 
             if devices is not None:
                 raise ValueError("devices: across processes the batch is on every device of every process")
-            self.batch: Batch = distributed.prepare_batch(X, y, dtype=dtype, block_rows=block_rows, models=models)
+            self.batch: Batch = distributed.prepare_batch(X, y, dtype=dtype, block_rows=block_rows, models=models, layout=layout)
         else:
             self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models, layout=layout)
         self._X = X  # for the stable learning rate a divergence suggests
