@@ -68,7 +68,7 @@ def problem():
     return teacher, w0, b0, stable_learning_rate(teacher.X)
 
 
-def differences(run: dict, reference: dict, teacher, w0, b0, rate) -> list[str]:
+def differences(run: dict, reference: dict, teacher, w0, b0, rate, steps: int = STEPS) -> list[str]:
     r"""What keeps ``run`` from being ``reference`` up to float32 rounding; empty when it is.
 
     The two runs add the same terms in another order (a sum per process, then across processes),
@@ -78,7 +78,7 @@ def differences(run: dict, reference: dict, teacher, w0, b0, rate) -> list[str]:
     rate these errors add up, not grow, over the steps: $T\,(\eta\,(N+4)\,\varepsilon_{32}\,G + 2\varepsilon_{32}\,\theta_{max})$.
     """
     parameter_tol, loss_tol = trajectory_tolerance(
-        teacher.X, steps=STEPS, learning_rate=rate, w0=w0, b0=b0, losses=reference["losses"], dtype=np.float32
+        teacher.X, steps=steps, learning_rate=rate, w0=w0, b0=b0, losses=reference["losses"], dtype=np.float32
     )
     problems = []
     for name, tolerance in (("w", parameter_tol), ("b", parameter_tol), ("losses", loss_tol)):
@@ -146,14 +146,20 @@ def slurm_port() -> int:
 
 def test_distributed_detects_the_processes_from_slurm(tmp_path):
     """``--distributed`` alone: JAX reads the coordinator, the count and this process's id from
-    the SLURM variables ``srun`` sets (here for two tasks on 127.0.0.1)."""
+    the SLURM variables ``srun`` sets (here for two tasks on 127.0.0.1).  X is large enough
+    (18 MB) for the row-major layout, which the first test (a small X, feature-major) does not reach."""
+    samples, features, steps = 45_001, 100, 3
+    teacher = planted_teacher(samples, features, seed=0)
+    w0, b0 = initial_parameters(teacher.X, seed=0)
+    rate = stable_learning_rate(teacher.X)
     job = slurm_port() - 61440
     processes = []
     for index in (0, 1):
         slurm = {"SLURM_JOB_ID": str(job), "SLURM_STEP_NODELIST": "127.0.0.1", "SLURM_NTASKS": "2",
                  "SLURM_PROCID": str(index), "SLURM_LOCALID": str(index)}
-        processes.append(start("--samples", 101, "--features", 3, "--steps", 3, "--quiet", "--distributed",
-                               "--join-timeout", 60, "--output", tmp_path / f"process{index}.npz", env=slurm))
+        processes.append(start("--samples", samples, "--features", features, "--steps", steps, "--learning-rate", repr(rate),
+                               "--quiet", "--distributed", "--join-timeout", 60, "--output", tmp_path / f"process{index}.npz",
+                               env=slurm))
     for index, process in enumerate(processes):
         status, out, err = finish(process)
         assert status == 0, (index, out, err)
@@ -161,6 +167,10 @@ def test_distributed_detects_the_processes_from_slurm(tmp_path):
     runs = [load(tmp_path / f"process{index}.npz") for index in (0, 1)]
     for name in ("w", "b", "losses"):
         np.testing.assert_array_equal(runs[0][name], runs[1][name])
+
+    one = train(teacher.X, teacher.y, steps=steps, learning_rate=rate, w0=w0, b0=b0, dtype=np.float32)
+    reference = {"w": one.w, "b": one.b, "losses": one.losses}
+    assert differences(runs[0], reference, teacher, w0, b0, rate, steps) == []
 
 
 def clear_failure(status: int, err: str, coordinator: str) -> bool:
