@@ -182,7 +182,7 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
             coordinator, num_processes, process_id, initialization_timeout=limit, shutdown_timeout_seconds=limit
         )
     except ValueError as error:  # too few arguments and no cluster environment to complete them
-        raise ValueError(f"coordinator: {error} (give --coordinator, --num-processes and --process-id)") from None
+        raise ValueError(f"coordinator: {error} (give the coordinator, the number of processes and this one's id)") from None
     except jax.errors.JaxRuntimeError as error:  # process 0 could not serve the coordinator
         first = str(error).splitlines()[0]
         raise ValueError(f"coordinator: cannot serve {where} ({first}); is the port free on this host?") from None
