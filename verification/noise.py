@@ -38,6 +38,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.extend import core as jcore
 
 SAMPLES = 8
@@ -86,20 +87,34 @@ def _terms(eqn, invals) -> int:
 
 
 class _Perturber:
+    """One perturbed evaluation.  Written with ``lax`` primitives rather than ``jax.numpy`` (whose
+    functions are jitted wrappers): tracing it is then cheap."""
+
     def __init__(self, key):
-        self.key, self.count = key, 0
+        self.key, self.count, self._index = key, 0, {}
+
+    def _position(self, shape, dtype):
+        """A float per entry that differs between entries: a weighted sum of the indices."""
+        if (shape, dtype) not in self._index:
+            index = lax.full(shape, 0.0, dtype)
+            for axis in range(len(shape)):
+                index = lax.add(index, lax.mul(lax.broadcasted_iota(dtype, shape, axis), lax.full(shape, 7.31 * (axis + 1), dtype)))
+            self._index[shape, dtype] = index
+        return self._index[shape, dtype]
 
     def uniform(self, like):
         """Pseudo-random numbers in [-1, 1], one per entry of ``like``: a cheap hash of the entry's
         index, the operation's position and the sample, not ``jax.random`` (whose generator
         would be compiled once per perturbed operation)."""
         self.count += 1
-        dtype = jnp.result_type(like)
-        index = jax.lax.broadcasted_iota(dtype, jnp.shape(like), len(jnp.shape(like)) - 1) if jnp.ndim(like) else 0.0
-        for axis in range(jnp.ndim(like) - 1):
-            index = index + jax.lax.broadcasted_iota(dtype, jnp.shape(like), axis) * (7.31 * (axis + 1))
-        h = jnp.sin(index * 12.9898 + self.count * 78.233 + self.key * 37.719) * 43758.5453
-        return 2 * (h - jnp.floor(h)) - 1
+        shape, dtype = tuple(np.shape(like)), jnp.result_type(like)
+        offset = lax.add(lax.full((), self.count * 78.233, dtype),
+                         lax.mul(lax.convert_element_type(self.key, dtype), lax.full((), 37.719, dtype)))
+        phase = lax.add(lax.mul(self._position(shape, dtype), lax.full(shape, 12.9898, dtype)),
+                        lax.broadcast_in_dim(offset, shape, ()))
+        h = lax.mul(lax.sin(phase), lax.full(shape, 43758.5453, dtype))
+        frac = lax.sub(h, lax.floor(h))
+        return lax.sub(lax.mul(frac, lax.full(shape, 2.0, dtype)), lax.full(shape, 1.0, dtype))
 
     def perturb(self, eqn, invals, outvals):
         name = eqn.primitive.name
@@ -110,15 +125,16 @@ class _Perturber:
             if not _is_float(out):
                 perturbed.append(out)
                 continue
-            u = jnp.finfo(jnp.result_type(out)).eps / 2
+            shape, dtype = tuple(np.shape(out)), jnp.result_type(out)
+            u = float(jnp.finfo(dtype).eps) / 2
             if name in _SUMS and all(_is_float(v) for v in invals):
-                magnitude = eqn.primitive.bind(*(jnp.abs(v) for v in invals), **eqn.params)
-                size = jnp.abs(magnitude) * (u * math.sqrt(max(_terms(eqn, invals), 1)))
-            elif name in _TRANSCENDENTAL:
-                size = jnp.abs(out) * (2 * u * TRANSCENDENTAL_ULPS)
+                magnitude = lax.abs(eqn.primitive.bind(*(lax.abs(v) for v in invals), **eqn.params))
+                scale = u * math.sqrt(max(_terms(eqn, invals), 1))
             else:
-                size = jnp.abs(out) * u
-            perturbed.append(out + self.uniform(out) * size)
+                magnitude = lax.abs(out)
+                scale = 2 * u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
+            size = lax.mul(magnitude, lax.full(shape, scale, dtype))
+            perturbed.append(lax.add(out, lax.mul(self.uniform(out), size)))
         return perturbed
 
     def run(self, jaxpr, consts, exact_args, args):
