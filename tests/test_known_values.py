@@ -1,4 +1,4 @@
-"""The catalog's worked examples, computed by hand (each comment says how), against the reference.
+"""The paper's worked examples, computed by hand (each comment says how), against the reference.
 
 These pin the rules to the paper independently of JAX: the expected numbers are not taken from
 the code under test.
