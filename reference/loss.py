@@ -167,3 +167,28 @@ def mse_loss_hessian(w, b, X, y) -> np.ndarray:
     active = _activity(w, b, X)[1]
     X_hat = append_ones(X).astype(np.result_type(w, b, X), copy=False)
     return (2.0 / X.shape[0]) * (active[:, None] * X_hat).T @ X_hat
+
+
+def mse_loss_hvp(w, b, X, y, v) -> np.ndarray:
+    r"""Rule ``ext_neuron_mse_hessian`` as a product: $H\hat{\mathbf{v}} = \frac{2}{N}\hat{X}^T\bigl(\mathbb{1}[\mathbf{z} > 0] \otimes \hat{X}\hat{\mathbf{v}}\bigr)$.
+
+    The Hessian of :func:`mse_loss_hessian` applied to a direction $\hat{\mathbf{v}}$ in
+    $\hat{\mathbf{w}} = [\mathbf{w}; b]$ space without forming it: two passes over X, O(Nn) work
+    and O(n) memory.  Same validity (no $z_i = 0$) and tie convention (inactive, D2).
+
+    Args:
+        w: weights, shape (n,).
+        b: bias, shape ().
+        X: samples as rows, shape (N, n).
+        y: targets, shape (N,).
+        v: direction $\hat{\mathbf{v}} = [\mathbf{v}_w; v_b]$, shape (n+1,).
+
+    Returns:
+        shape (n+1,).
+    """
+    w, b, X, y = batch(w, b, X, y)
+    v = as_real_array("v", v, ndim=1)
+    if v.shape[0] != w.shape[0] + 1:
+        raise ValueError(f"v must have one entry per weight and one for the bias ({w.shape[0] + 1}), got {v.shape[0]}")
+    signal = (2.0 / X.shape[0]) * _activity(w, b, X)[1] * (X @ v[:-1] + v[-1])
+    return np.append(signal @ X, signal.sum())

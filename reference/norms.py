@@ -53,6 +53,24 @@ def quadratic_form_hessian(A) -> np.ndarray:
     return A + A.T
 
 
+def quadratic_form_hvp(A, v) -> np.ndarray:
+    r"""Rule ``ext_quadratic_form`` (Hessian-vector product): $(A + A^T)\mathbf{v} = A\mathbf{v} + A^T\mathbf{v}$.
+
+    Two matrix-vector products, without forming $A + A^T$.
+
+    Args:
+        A: shape (n, n).
+        v: direction, shape (n,).
+
+    Returns:
+        shape (n,).
+    """
+    A, v = _square(A), as_vector("v", v)
+    if A.shape[0] != v.shape[0]:
+        raise ValueError(f"A must be n×n for v of length n: v has {v.shape[0]} entries, A has shape {A.shape}")
+    return A @ v + v @ A
+
+
 def sq_norm_grad(x) -> np.ndarray:
     r"""Rule ``ext_sq_norm``: $\partial\|\mathbf{x}\|_2^2/\partial\mathbf{x} = 2\mathbf{x}^T$.
 

@@ -136,6 +136,25 @@ def logsumexp_hessian(z) -> np.ndarray:
     return softmax_jacobian(z)
 
 
+def logsumexp_hvp(z, v) -> np.ndarray:
+    r"""Rule ``ext_logsumexp_hessian`` as a product: $\nabla^2\operatorname{lse}(\mathbf{z})\,\mathbf{v} = \mathbf{s} \otimes (\mathbf{v} - \mathbf{s}\cdot\mathbf{v})$.
+
+    $(\operatorname{diag}(\mathbf{s}) - \mathbf{s}\mathbf{s}^T)\mathbf{v}$ without forming the n×n
+    matrix: O(n) work and memory, for long logit vectors.
+
+    Args:
+        z: logits, shape (n,).
+        v: direction, shape (n,).
+
+    Returns:
+        shape (n,).
+    """
+    v = as_vector("v", v)
+    s = softmax(z)
+    same_length(z=s, v=v)
+    return s * (v - s @ v)
+
+
 def softmax_cross_entropy_grad(z, y) -> np.ndarray:
     r"""Rule ``ext_softmax_xent``: $\partial L/\partial\mathbf{z} = \mathbf{s}\sum_i y_i - \mathbf{y}$ for $L = -\sum_i y_i\log s_i$.
 

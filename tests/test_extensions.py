@@ -90,6 +90,12 @@ KNOWN = [
      lambda: 2 * np.array([[1.0, 2], [3, 4]]) @ [1.0, 2]),
     ("quadratic_form_hessian", lambda: R.quadratic_form_hessian([[1.0, 2], [3, 4]]), [[2, 5], [5, 8]],
      lambda: np.array([[1.0, 2], [3, 4]])),
+    # Hessian-vector products along e₁ pick the Hessian's first column: [5, −2, −3]/36 above.
+    ("logsumexp_hvp", lambda: R.logsumexp_hvp(Z123, [1.0, 0, 0]), np.array([5, -2, -3]) / 36,
+     lambda: S123 * [1.0, 0, 0]),
+    # (A + Aᵀ)v = [[2, 5], [5, 8]]·[1, 2].
+    ("quadratic_form_hvp", lambda: R.quadratic_form_hvp([[1.0, 2], [3, 4]], [1.0, 2]), [12, 21],
+     lambda: 2 * np.array([[1.0, 2], [3, 4]]) @ [1.0, 2]),
     # eq. (131): 2x.  eq. (129): x/‖x‖ for the 3-4-5 triangle.
     ("sq_norm_grad", lambda: R.sq_norm_grad([3.0, -4]), [6, -8], lambda: np.array([3.0, -4])),
     ("l2_norm_grad", lambda: R.l2_norm_grad([3.0, -4]), [0.6, -0.8], lambda: np.array([3.0, -4]) / 25),
@@ -109,6 +115,9 @@ KNOWN = [
     # z = [2, 2], both active, N = 2: H = (2/2)(x̂₁x̂₁ᵀ + x̂₂x̂₂ᵀ), x̂₁ = [1, 0, 1], x̂₂ = [0, 1, 1].
     ("mse_hessian_active", lambda: R.mse_loss_hessian([1.0, 1], 1.0, [[1.0, 0], [0, 1]], [0.0, 0]),
      [[1, 0, 1], [0, 1, 1], [1, 1, 2]], lambda: 0.5 * R.mse_loss_hessian([1.0, 1], 1.0, [[1.0, 0], [0, 1]], [0.0, 0])),
+    # the same H applied to v̂ = [1, 2, 3]: [1 + 3, 2 + 3, 1 + 2 + 6].
+    ("mse_hvp_active", lambda: R.mse_loss_hvp([1.0, 1], 1.0, [[1.0, 0], [0, 1]], [0.0, 0], [1.0, 2, 3]), [4, 5, 9],
+     lambda: R.mse_loss_hvp([1.0, 1], 1.0, [[1.0, 0], [0, 1]], [0.0, 0], [1.0, 2, 3])[::-1]),
     # z = [0, 2, −1]: the tie and the inactive sample contribute nothing, N = 3 still divides:
     # H = (2/3)x̂x̂ᵀ with x̂ = [2, 1, 1].
     ("mse_hessian_tie", lambda: R.mse_loss_hessian([1.0, 1], -1.0, [[0.5, 0.5], [2, 1], [0, 0]], [1.0, 3, 2]),
@@ -258,6 +267,10 @@ BAD = [
      r"x: every entry is equal and eps = 0"),
     ("layer_norm_x_nan", lambda: R.layer_norm_jacobian([1.0, np.nan], np.ones(2)), ValueError, r"x: contains NaN or inf"),
     ("neuron_dx_lengths", lambda: R.neuron_activation_grad_x(np.ones(2), 0.0, np.ones(3)), ValueError, r"w and x must have the same length"),
+    ("logsumexp_hvp_lengths", lambda: R.logsumexp_hvp(np.ones(3), np.ones(2)), ValueError, r"z and v must have the same length"),
+    ("quadratic_form_hvp_lengths", lambda: R.quadratic_form_hvp(np.eye(3), np.ones(2)), ValueError, r"A must be n×n for v of length n"),
+    ("mse_hvp_direction_length", lambda: R.mse_loss_hvp(np.ones(2), 0.0, np.ones((3, 2)), np.ones(3), np.ones(2)), ValueError,
+     r"v must have one entry per weight and one for the bias \(3\)"),
     ("mse_hessian_rows", lambda: R.mse_loss_hessian(np.ones(2), 0.0, np.ones((3, 2)), np.ones(2)), ValueError,
      r"X and y must have the same number of rows"),
     ("mse_hessian_b_vector", lambda: R.mse_loss_hessian(np.ones(2), np.ones(2), np.ones((3, 2)), np.ones(3)), ValueError,

@@ -122,6 +122,32 @@ def _vector_and_divisor(dtype):
     return st.tuples(S.vectors(dtype=dtype), S.nonzero(dtype=dtype, shape=()))
 
 
+LARGE = 64
+"""Length of the inputs of the Hessian-vector-product rows (A is LARGE × LARGE)."""
+
+
+def _seeded(dtype, shapes, magnitude):
+    """Arrays of the given shapes, uniform in ±scale with scale drawn up to ``magnitude``, from a
+    drawn seed: a large input costs hypothesis two draws instead of one per entry (thousands per
+    batch would exceed what it generates per example).  Shrinks towards seed 0 and scale 1."""
+    def build(seed_scale):
+        rng = np.random.default_rng(seed_scale[0])
+        return tuple((rng.uniform(-1, 1, shape) * seed_scale[1]).astype(dtype) for shape in shapes)
+    scale = S.floats(dtype=dtype, min_magnitude=1.0, max_magnitude=magnitude, allow_zero=False).map(abs)
+    return st.tuples(st.integers(0, 2**32 - 1), scale).map(build)
+
+
+def _long_logits(dtype):
+    # |z| <= 30: every sᵢ ≥ e^{-60} stays a normal float32, where XLA on CPU flushes subnormal
+    # results to 0 and NumPy keeps them (a difference of 1e-38 the per-entry tolerance rejects);
+    # the log-sum-exp Hessian row checks logits up to 1e3.
+    return _seeded(dtype, [(LARGE,)], 30.0)
+
+
+def _long_vector_and_square(dtype):
+    return _seeded(dtype, [(LARGE,), (LARGE, LARGE)], S.MAGNITUDE)
+
+
 # --- NumPy twins and composed derivatives -----------------------------------------------------
 
 
@@ -213,6 +239,12 @@ EXTENSION_RULES: tuple[Rule, ...] = (
         note=_HUGE_LOGITS,
     ),
     Rule(
+        name="ext_logsumexp_hvp", formula="∇²lse(z)·v = s⊗(v − s·v)", section="Boyd & Vandenberghe §3.1.5",
+        source="extension", args=("z",), function=jax.nn.logsumexp, primal=R.logsumexp,
+        derivative=R.logsumexp_hvp, form="hvp", inputs=_long_logits, references=(R.logsumexp_hvp,),
+        note=f"n = {LARGE}, no Hessian formed; logits up to |z| = 30",
+    ),
+    Rule(
         name="ext_softmax_xent", formula="∂(−yᵀlog softmax(z))/∂z = s − y   [y one-hot]",
         section="Wikipedia: Softmax function", source="extension", args=("z", "y"), function=L.softmax_cross_entropy,
         primal=R.softmax_cross_entropy, derivative=R.softmax_cross_entropy_grad, inputs=_logits_and(S.one_hot),
@@ -257,6 +289,12 @@ EXTENSION_RULES: tuple[Rule, ...] = (
         references=(R.quadratic_form_hessian,),
     ),
     Rule(
+        name="ext_quadratic_form_hvp", formula="∇²(xᵀAx)·v = Av + Aᵀv", section="Matrix Cookbook (81)",
+        source="extension", args=("x", "A"), function=lambda x, A: x @ A @ x, primal=lambda x, A: x @ A @ x,
+        derivative=lambda x, A, v: R.quadratic_form_hvp(A, v), form="hvp", inputs=_long_vector_and_square,
+        references=(R.quadratic_form_hvp,), note=f"n = {LARGE}, no Hessian formed",
+    ),
+    Rule(
         name="ext_sq_norm", formula="∂‖x‖₂²/∂x = 2xᵀ", section="Matrix Cookbook (131)", source="extension",
         args=("x",), function=lambda x: x @ x, primal=lambda x: x @ x, derivative=R.sq_norm_grad,
         inputs=_vector, references=(R.sq_norm_grad,),
@@ -292,6 +330,14 @@ EXTENSION_RULES: tuple[Rule, ...] = (
         inputs=_folded_batch, references=(R.mse_loss_hessian,),
         note="valid where no zᵢ = 0 (the active set is locally fixed); a tie counts as inactive (D2); "
              "inputs keep |zᵢ| >= 0.1 and mix active and inactive samples",
+    ),
+    Rule(
+        name="ext_neuron_mse_hvp", formula="∇²C·v̂ = (2/N)X̂ᵀ(1[z > 0]⊗X̂v̂), ŵ = [w; b]",
+        section="Parr & Howard §6, differentiated again", source="extension", args=("w_hat", "X", "y"),
+        function=L.mse_loss_folded, primal=_folded_mse_loss,
+        derivative=lambda w_hat, X, y, v: R.mse_loss_hvp(w_hat[:-1], w_hat[-1], X, y, v), form="hvp",
+        inputs=_folded_batch, references=(R.mse_loss_hvp,),
+        note="no Hessian formed; valid where no zᵢ = 0, a tie counts as inactive (D2); inputs keep |zᵢ| >= 0.1",
     ),
     # layer normalisation -------------------------------------------------------------------
     Rule(
