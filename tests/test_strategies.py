@@ -73,6 +73,36 @@ def test_arrays_take_their_shape_from_the_pool(dtype, data):
 
 @pytest.mark.parametrize("dtype", LANES)
 @given(data=st.data())
+def test_large_arrays_keep_the_element_domain(dtype, data):
+    """Beyond DRAWN_ELEMENTS the background is seeded, not drawn: the same guarantees hold."""
+    high = data.draw(st.sampled_from((0.5, 4.0, 1e3)), label="max_magnitude")
+    low = data.draw(st.sampled_from((0.0, 1e-3, high / 10)), label="min_magnitude")
+    allow_zero = data.draw(st.booleans(), label="allow_zero")
+    kinks = data.draw(st.lists(st.floats(-high, high), max_size=2), label="away_from")
+    shape = data.draw(st.sampled_from([(S.DRAWN_ELEMENTS + 1,), (7, 9), (200,)]), label="shape")
+    x = data.draw(S.arrays(dtype=dtype, shape=shape, max_magnitude=high, min_magnitude=low, allow_zero=allow_zero,
+                           away_from=kinks, margin=high / 8))
+    assert x.shape == shape and x.dtype == dtype
+    assert_lane_values(x, dtype, low=low, high=high, allow_zero=allow_zero)
+    for k in kinks:
+        assert np.all(np.abs(x.astype(np.float64) - k) >= high / 8)
+
+
+@given(st.lists(S.arrays(shape=(64,)), min_size=16, max_size=16), S.positive_definite_matrices(n=12),
+       S.probability_vectors(n=64), S.symmetric_matrices(n=12))
+def test_large_inputs_fit_in_one_example(batch, A, p, B):
+    """Sixteen 64-vectors, a 12×12 matrix, 64 classes: far beyond what hypothesis could draw element by element."""
+    assert len(batch) == 16 and np.linalg.eigvalsh(A).min() > 0 and np.sum(p) == 1 and np.array_equal(B, B.T)
+
+
+def test_large_arrays_vary_and_shrink_to_zeros():
+    x = find(S.arrays(shape=(100,)), lambda x: len(np.unique(x)) > 50, settings=SHRINK)
+    assert len(np.unique(x)) > 50
+    assert not find(S.arrays(shape=(100,)), lambda _: True, settings=SHRINK).any()
+
+
+@pytest.mark.parametrize("dtype", LANES)
+@given(data=st.data())
 def test_vectors_scalars_and_sizes(dtype, data):
     v = data.draw(S.vectors(dtype=dtype))
     assert v.dtype == dtype and v.ndim == 1 and len(v) in S.VECTOR_SIZES

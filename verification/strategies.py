@@ -47,10 +47,12 @@ from hypothesis.extra import numpy as hnp
 
 __all__ = [
     "BATCH_SIZES",
+    "DRAWN_ELEMENTS",
     "KINK_MARGIN",
     "MAGNITUDE",
     "MATRIX_SIZES",
     "MIN_MAGNITUDE",
+    "PLACED_ELEMENTS",
     "VECTOR_SIZES",
     "arrays",
     "floats",
@@ -179,7 +181,7 @@ class _Domain:
     ends are values of the dtype, and the map that sends any float in ``[-hi, hi]`` into it."""
 
     def __init__(self, dtype, hi: float, lo: float, allow_zero: bool, kinks: tuple[float, ...], margin: float):
-        self.lo, self.allow_zero = lo, allow_zero
+        self.dtype, self.hi, self.lo, self.allow_zero, self.kinks = np.dtype(dtype), hi, lo, allow_zero, kinks
         pieces = [(-hi, -lo), (lo, hi)] if lo > 0 else [(-hi, hi)]
         zero_allowed = allow_zero and lo > 0
         for k in kinks:
@@ -209,6 +211,25 @@ class _Domain:
             return v
         return min(self.points, key=lambda p: abs(p - v))
 
+    def strategy(self) -> st.SearchStrategy[float]:
+        """One bounded ``st.floats`` of the dtype's width, mapped into the domain."""
+        raw = st.floats(-self.hi, self.hi, width=self.dtype.itemsize * 8, allow_subnormal=False)
+        return raw.map(self.project if self.kinks else self.gap)
+
+    def project_array(self, a: np.ndarray) -> np.ndarray:
+        """:meth:`project` of every element of ``a`` (values of the dtype within ±hi), vectorized
+        for the gap; subnormals (possible when lo = 0) become 0."""
+        gap = max(self.lo, _smallest_normal(self.dtype))
+        small = np.abs(a) < gap
+        if self.allow_zero:
+            a = np.where(small, 0, a) + 0  # -0.0 -> 0.0
+        else:
+            a = np.where(small, np.where(np.signbit(a), -self.lo, self.lo), a)
+        a = a.astype(self.dtype)
+        if self.kinks:
+            a = np.array([self.project(float(v)) for v in a.ravel()], dtype=self.dtype).reshape(a.shape)
+        return a
+
 
 def floats(
     *,
@@ -228,6 +249,13 @@ def floats(
     allowed value (so the edges ``k ± margin`` are drawn often).  Shrinks towards 0, or the
     allowed value nearest to it.
     """
+    domain = _element_domain(dtype, max_magnitude, min_magnitude, allow_zero, away_from, margin)
+    return domain.strategy()
+
+
+def _element_domain(dtype, max_magnitude=MAGNITUDE, min_magnitude=MIN_MAGNITUDE, allow_zero=True, away_from=(),
+                    margin=KINK_MARGIN) -> _Domain:
+    """The checked arguments of :func:`floats` as a :class:`_Domain`."""
     dtype = _lane(dtype)
     hi = _real("max_magnitude", max_magnitude, low=0.0, low_open=True)
     lo = _real("min_magnitude", min_magnitude, low=0.0)
@@ -251,8 +279,14 @@ def floats(
     domain = _Domain(dtype, hi, lo, allow_zero, kinks, margin)
     if domain.empty:
         raise InvalidArgument(f"away_from: every value in ±[{lo:g}, {hi:g}] is within margin={margin:g} of a kink {kinks}")
-    raw = st.floats(-hi, hi, width=dtype.itemsize * 8, allow_subnormal=False)
-    return raw.map(domain.project if kinks else domain.gap)
+    return domain
+
+
+DRAWN_ELEMENTS = 32
+"""Arrays up to this many elements have every element drawn by hypothesis; larger ones get a
+seeded background (see :func:`arrays`)."""
+PLACED_ELEMENTS = 8
+"""At most this many drawn elements are placed into a large array's background."""
 
 
 def arrays(*, dtype=np.float64, shape, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
@@ -260,12 +294,41 @@ def arrays(*, dtype=np.float64, shape, **floats_kwargs) -> st.SearchStrategy[np.
 
     ``shape`` is a tuple, a non-empty sequence of tuples (a pool: each new shape compiles
     again, so keep it small; shrinks towards its start and fewer elements, so list the smallest
-    shape first), or a strategy of shapes.  Elements shrink
-    as in :func:`floats`.
+    shape first), or a strategy of shapes.  Elements shrink as in :func:`floats`.
+
+    Up to ``DRAWN_ELEMENTS`` elements, each element is drawn.  A larger array is a seeded
+    pseudo-random background :math:`s\,u_i` (:math:`u_i` uniform in [-1, 1] from a drawn seed,
+    :math:`s \le` ``max_magnitude`` drawn), mapped into the domain of :func:`floats` like a
+    drawn value, with up to ``PLACED_ELEMENTS`` drawn elements at drawn positions: drawing every
+    element would cost about 0.1 ms each and exhaust hypothesis's size budget per example
+    (about a thousand values).  It shrinks to :math:`s = 0` (zeros, or the allowed value
+    nearest 0), seed 0, no placed elements.
     """
-    dtype = _lane(dtype)
-    elements = floats(dtype=dtype, **floats_kwargs)
-    return hnp.arrays(dtype, _shapes(shape), elements=elements)
+    domain = _element_domain(dtype, **floats_kwargs)
+    if _is_shape(shape):
+        return _array_of(domain, _checked_shape(shape))
+    shapes = _shapes(shape)  # checks a pool
+    if not isinstance(shape, st.SearchStrategy) and all(math.prod(s) <= DRAWN_ELEMENTS for s in shape):
+        return hnp.arrays(domain.dtype, shapes, elements=domain.strategy())
+    return shapes.flatmap(lambda s: _array_of(domain, s))
+
+
+def _array_of(domain: _Domain, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    size = math.prod(shape)
+    if size <= DRAWN_ELEMENTS:
+        return hnp.arrays(domain.dtype, shape, elements=domain.strategy())
+
+    def build(drawn) -> np.ndarray:
+        seed, scale, placed = drawn
+        u = np.random.default_rng(seed).uniform(-1.0, 1.0, size)
+        flat = domain.project_array((u * scale).astype(domain.dtype))
+        for i, v in placed:
+            flat[i] = v
+        return flat.reshape(shape)
+
+    scale = st.floats(0.0, domain.hi, width=domain.dtype.itemsize * 8)
+    placed = st.lists(st.tuples(st.integers(0, size - 1), domain.strategy()), max_size=PLACED_ELEMENTS)
+    return st.tuples(st.integers(0, 2**32 - 1), scale, placed).map(build)
 
 
 def scalars(*, dtype=np.float64, **floats_kwargs) -> st.SearchStrategy[np.ndarray]:
@@ -336,7 +399,7 @@ def symmetric_matrices(*, dtype=np.float64, n: int | None = None, **floats_kwarg
     r"""Symmetric :math:`A = A^\mathsf{T}`, n×n (n from ``MATRIX_SIZES`` if None): the upper
     triangle is drawn by :func:`floats` and mirrored, so every entry keeps its guarantees."""
     dtype = _lane(dtype)
-    elements = floats(dtype=dtype, **floats_kwargs)
+    domain = _element_domain(dtype, **floats_kwargs)
 
     def mirror(k: int):
         rows, cols = np.triu_indices(k)
@@ -347,7 +410,7 @@ def symmetric_matrices(*, dtype=np.float64, n: int | None = None, **floats_kwarg
             A[cols, rows] = upper
             return A
 
-        return hnp.arrays(dtype, (len(rows),), elements=elements).map(build)
+        return _array_of(domain, (len(rows),)).map(build)
 
     return _size_or_pool("n", n, MATRIX_SIZES).flatmap(mirror)
 
@@ -398,11 +461,12 @@ def positive_definite_matrices(*, dtype=np.float64, n: int | None = None, max_co
 
     def build(k: int):
         def assemble(A: np.ndarray) -> np.ndarray:
+            A = A.astype(np.float64)
             Q = _orthogonal(A[:k])
             S = (Q * _spectrum(A[k], ratio)) @ Q.T
             return _flush((S + S.T) / 2, dtype)
 
-        return hnp.arrays(np.float64, (k + 1, k), elements=floats(dtype=dtype)).map(assemble)
+        return _array_of(_element_domain(dtype), (k + 1, k)).map(assemble)
 
     return sizes_.flatmap(build)
 
@@ -418,10 +482,11 @@ def well_conditioned_matrices(*, dtype=np.float64, n: int | None = None, max_con
 
     def build(k: int):
         def assemble(A: np.ndarray) -> np.ndarray:
+            A = A.astype(np.float64)
             U, V = _orthogonal(A[:k]), _orthogonal(A[k:2 * k])
             return _flush((U * _spectrum(A[2 * k], ratio)) @ V.T, dtype)
 
-        return hnp.arrays(np.float64, (2 * k + 1, k), elements=floats(dtype=dtype)).map(assemble)
+        return _array_of(_element_domain(dtype), (2 * k + 1, k)).map(assemble)
 
     return sizes_.flatmap(build)
 
@@ -452,7 +517,8 @@ def probability_vectors(*, dtype=np.float64, n: int | None = None, min_probabili
             counts[np.argmax(weights)] += spare - counts.sum()
             return ((counts + floor) / total).astype(dtype)
 
-        return hnp.arrays(np.float64, (k,), elements=st.floats(1.0, 16.0)).map(normalise)
+        weights = _array_of(_element_domain(np.float64, max_magnitude=15.0), (k,))
+        return weights.map(lambda v: normalise(1 + np.abs(v)))
 
     return sizes_.flatmap(build)
 
