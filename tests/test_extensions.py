@@ -430,7 +430,8 @@ PLANTED = {
         "sign is flipped"),
     "log-sum-exp Hessian off by a factor 2": (
         _planted("ext_logsumexp_hessian", lambda z: 2 * R.logsumexp_hessian(z)), (_x3,), "2 × oracle"),
-    "quadratic-form Hessian 2A (not symmetric)": (_planted("ext_quadratic_form_hessian", lambda x, A: 2 * A), (_x3, _A3), ""),
+    "quadratic-form Hessian 2A (not symmetric)": (
+        _planted("ext_quadratic_form_hessian", lambda x, A: 2 * A), (_x3, _A3), "the Hessian is not symmetric"),
     "MSE Hessian without the w–b blocks": (
         _planted("ext_neuron_mse_hessian", _mse_hessian_without_bias_coupling), (_wb, _Xb, _yb), ""),
     "log-det gradient A⁻¹ instead of A⁻ᵀ": (_planted("ext_logdet_grad", lambda A: np.linalg.inv(A)), (_A3,), "transposed"),
