@@ -67,6 +67,10 @@ def same_length(**vectors: np.ndarray) -> int:
 
 def nonzero(rule: str, name: str, array: np.ndarray) -> np.ndarray:
     """Decision D6: a point outside the rule's domain (a zero divisor) is an error."""
+    if np.ndim(array) == 0:
+        if array == 0:
+            raise ValueError(f"{rule}: {name} must be nonzero (the rule divides by it), but {name} == 0")
+        return array
     zeros = np.argwhere(array == 0)
     if zeros.size:
         index = tuple(int(i) for i in zeros[0])

@@ -116,9 +116,9 @@ def test_planted_mistakes_fail_with_their_explanation(case, dtype):
 
 
 def test_tolerance_formula_is_pinned():
-    """The documented rule, C·noise + R·ε·|oracle| + tiny, with C = 8 and R = 4."""
+    """The documented rule, C·noise + R·ε·|oracle| + tiny/ε, with C = 8 and R = 4."""
     assert (NOISE_FACTOR, RELATIVE_ULPS) == (8.0, 4.0)
-    eps, tiny = np.finfo(np.float64).eps, np.finfo(np.float64).tiny
+    eps, tiny = np.finfo(np.float64).eps, np.finfo(np.float64).tiny / np.finfo(np.float64).eps
     np.testing.assert_array_equal(tolerance(np.array([2.0, 0.0]), np.array([1e-10, 0.0]), dtype=np.float64),
                                   [8e-10 + 8 * eps + tiny, tiny])
     assert tolerance(np.array([3.0]), dtype=np.float64, rtol=0.1, atol=1.0)[0] == pytest.approx(1.3)

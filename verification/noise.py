@@ -18,6 +18,9 @@ perturbs it (the standard model $\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta
 - a sum of $K$ terms (``dot_general``, ``reduce_sum``, ``cumsum``): $r\,u\sqrt{K}\cdot$ the same
   operation on the absolute values, because the rounding of a sum is relative to its terms
   (a random walk of $K$ roundings), not to the possibly cancelled result;
+- a matrix factorisation or triangular solve (``lu``, ``triangular_solve``, ``cholesky``, ...):
+  $r\,u\,n\,\max|\text{result}|$, since their backward error is norm-wise, not entry-wise; the
+  later operations amplify it by the matrix's condition number, as rounding does;
 - data movement, comparisons, ``max``/``min``, ``neg``, ``abs``, ``select``: exact, unperturbed;
 - discrete decisions (comparisons, ``sign``, ``floor``, ``argmax``): taken from an exact
   evaluation run in step, so a perturbation never flips a branch.
@@ -66,6 +69,8 @@ _TRANSCENDENTAL = frozenset({
 _DISCRETE = frozenset({"sign", "floor", "ceil", "round", "argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge",
                        "is_finite"})
 _SUMS = frozenset({"dot_general", "reduce_sum", "cumsum"})
+_LINEAR_ALGEBRA = frozenset({"lu", "triangular_solve", "cholesky", "qr", "householder_product", "eigh", "eig",
+                             "svd", "schur", "hessenberg", "tridiagonal", "tridiagonal_solve", "lu_pivots_to_permutation"})
 _CALLS = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
           "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
           "custom_vjp_call_jaxpr": "fun_jaxpr", "remat": "jaxpr", "checkpoint": "jaxpr"}
@@ -130,6 +135,9 @@ class _Perturber:
             if name in _SUMS and all(_is_float(v) for v in invals):
                 magnitude = lax.abs(eqn.primitive.bind(*(lax.abs(v) for v in invals), **eqn.params))
                 scale = u * math.sqrt(max(_terms(eqn, invals), 1))
+            elif name in _LINEAR_ALGEBRA:
+                magnitude = lax.broadcast_in_dim(lax.reduce_max(lax.abs(out), tuple(range(len(shape)))), shape, ())
+                scale = u * max(shape[-1] if shape else 1, 1)
             else:
                 magnitude = lax.abs(out)
                 scale = 2 * u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
