@@ -23,7 +23,7 @@ from verification.cli.console import (
     table,
 )
 
-QUICK = {"sizes": ((1_000, 10), (20_000, 20)), "models": 8, "rounds": 3, "steps": 1000, "probe_bytes": 64 * 2**20}
+QUICK = {"sizes": ((1_000, 10), (20_000, 20)), "models": 8, "rounds": 2, "steps": 500, "probe_bytes": 64 * 2**20}
 """``--quick``: small sizes, few models, rounds and steps, a small bandwidth probe (well under 30 s)."""
 
 
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
         "a vmap sweep of K models against a NumPy loop over them, and whole verification.train calls against "
         "reference.train, side by side on float32 planted-teacher data, interleaved; medians of the rounds.",
     )
-    bench.add_argument("--quick", action="store_true", help="small sizes, 8 models, 3 rounds (under 30 s)")
+    bench.add_argument("--quick", action="store_true", help="small sizes, 8 models, 2 rounds (under 30 s)")
     bench.add_argument("--sizes", type=size, nargs="+", metavar="NxD", help="sizes to run, e.g. 1e3x10 1e7x100 (default 1e3x10 1e5x100 1e6x100)")
     bench.add_argument("--models", type=positive_int, help="K for the vmap sweep (default 64)")
     bench.add_argument("--rounds", type=positive_int, help="interleaved timing rounds; the median is kept (default 5)")

@@ -177,6 +177,11 @@ class BandwidthProbe:
         return self.array.nbytes / float(np.median(self.samples)) / 1e9
 
 
+def kernel_name(batch) -> str:
+    """How the kernel reads X: feature-major (a copy) or row-major, in blocks or not."""
+    return ("features" if batch.features_first else "rows") + (", blocked" if batch.blocked else "")
+
+
 def _steps_for(samples: int, features: int) -> int:
     return int(min(10_000, max(5, BYTES_PER_RUN // (samples * features * 4))))
 
@@ -248,7 +253,7 @@ def measure_size(
     for group in groups:
         trainer = Trainer(X, y, dtype=np.float32, devices=list(group))
         trainers.append(trainer)
-        kernel = "blocked" if trainer.batch.blocked else "plain"
+        kernel = kernel_name(trainer.batch)
         for gradient in ("hand", "autodiff"):
             log(f"  ({samples:,}, {features}): jit {gradient}, {len(group)} device(s), compiling")
             timers[(f"jit {gradient}", len(group), kernel, 1)] = _Timer(
@@ -257,7 +262,7 @@ def measure_size(
         sweeper = Trainer(X, y, dtype=np.float32, devices=list(group), models=models)
         trainers.append(sweeper)
         log(f"  ({samples:,}, {features}): jit vmap over {models} models, {len(group)} device(s), compiling")
-        timers[(f"jit vmap × {models}", len(group), "blocked" if sweeper.batch.blocked else "plain", models)] = _Timer(
+        timers[(f"jit vmap × {models}", len(group), kernel_name(sweeper.batch), models)] = _Timer(
             lambda s, t=sweeper: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
         )
     log(f"  ({samples:,}, {features}): NumPy loop over {numpy_models} of {models} models")
@@ -286,7 +291,7 @@ def measure_size(
             note = f"{numpy_models} of {models} models timed, scaled ×{models / numpy_models:g}"
         rows.append(Measurement(samples, features, method, count, kernel, k, timer.steps, ms, timer.compile_s, note))
     library = Trainer(X, y, dtype=np.float32)  # what verification.train places the data on
-    count, kernel = library.batch.mesh.size, "blocked" if library.batch.blocked else "plain"
+    count, kernel = library.batch.mesh.size, kernel_name(library.batch)
     del trainers, library
     for method, seconds in whole.medians().items():
         steps_run = 0 if method == SETUP else END_TO_END_STEPS
@@ -446,7 +451,7 @@ def speedup_over_numpy(report: Report, row: Measurement, models: int = MODELS) -
     """NumPy's time over this row's, for the same work (one model, or the loop over K)."""
     if row.method == SETUP:
         return math.nan
-    if row.method == JIT_E2E:
+    if row.method in (JIT_E2E, NUMPY_E2E):
         baseline = NUMPY_E2E
     else:
         baseline = f"numpy loop × {models}" if row.models > 1 else "numpy reference"
