@@ -18,8 +18,10 @@ top-level package is the function :func:`train`)::
         another run, and refuses steps below the checkpoint's step (ValueError naming ``steps``).
         callback(Progress(step, steps, loss)) after each chunk.
 
-    Trainer(X, y, *, dtype=np.float32, devices=None, block_rows=None, models=1)
-        The data placed once (.batch: layout.Batch; .batch.in_place, .batch.mesh).
+    Trainer(X, y, *, dtype=np.float32, devices=None, block_rows=None, models=1, layout=None)
+        The data placed once (.batch: layout.Batch; .batch.in_place, .batch.features_first,
+        .batch.mesh); layout "rows" (X read in place when it can be) or "features" (a transposed
+        copy); None: "features" up to 16 MiB of X, else "rows".
         .run(w, b, steps, *, learning_rate, gradient="hand", first_step=0) -> TrainResult
         .check(w, b, steps, *, learning_rate, first_step=0, signal=hand_signal) -> GradientCheck
         .sweep(w0 (K, n), b0 (K,), learning_rates (K,), steps, *, gradient) -> TrainResult with axis K
