@@ -581,3 +581,19 @@ def test_standardized_weights_map_back_to_the_original_units():
     w, b = np.array([0.3, -1.2, 0.8]), 0.25
     w_original, b_original = scaled.original(w, b)
     np.testing.assert_allclose(X @ w_original + b_original, scaled.X @ w + b, rtol=1e-9, atol=1e-9)
+
+
+def test_use_all_cores_changes_nothing_once_jax_runs():
+    """The opt-in must come before JAX starts; afterwards it says so (False) and the devices stay."""
+    before = jax.devices()
+    assert verification.use_all_cores() is False
+    assert jax.devices() == before
+
+
+def test_use_all_cores_before_jax_starts_gives_one_device_per_core():
+    code = "import os, verification, jax; assert verification.use_all_cores(); print(len(jax.devices()), os.cpu_count())"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                               env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    assert completed.returncode == 0, completed.stderr
+    devices, cores = completed.stdout.split()
+    assert devices == cores
