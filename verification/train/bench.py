@@ -177,6 +177,10 @@ class BandwidthProbe:
         return self.array.nbytes / float(np.median(self.samples)) / 1e9
 
 
+def _devices(count: int) -> str:
+    return f"{count} device" if count == 1 else f"{count} devices"
+
+
 def kernel_name(batch) -> str:
     """How the kernel reads X: feature-major (a copy) or row-major, in blocks or not."""
     return ("features" if batch.features_first else "rows") + (", blocked" if batch.blocked else "")
@@ -255,13 +259,13 @@ def measure_size(
         trainers.append(trainer)
         kernel = kernel_name(trainer.batch)
         for gradient in ("hand", "autodiff"):
-            log(f"  ({samples:,}, {features}): jit {gradient}, {len(group)} device(s), compiling")
+            log(f"  ({samples:,}, {features}): jit {gradient}, {_devices(len(group))}, compiling")
             timers[(f"jit {gradient}", len(group), kernel, 1)] = _Timer(
                 lambda s, t=trainer, g=gradient: t.run(w0, b0, s, learning_rate=rate, gradient=g), steps, compiled=True
             )
         sweeper = Trainer(X, y, dtype=np.float32, devices=list(group), models=models)
         trainers.append(sweeper)
-        log(f"  ({samples:,}, {features}): jit vmap over {models} models, {len(group)} device(s), compiling")
+        log(f"  ({samples:,}, {features}): jit vmap over {models} models, {_devices(len(group))}, compiling")
         timers[(f"jit vmap × {models}", len(group), kernel_name(sweeper.batch), models)] = _Timer(
             lambda s, t=sweeper: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
         )
@@ -389,7 +393,7 @@ def targets(report: Report, models: int = MODELS) -> list[Target]:
     if numpy_big and jit_big:
         roof = report.roofline_ms(*big)
         ratio = jit_big.ms_per_step / roof
-        detail = f"{jit_big.ms_per_step:.1f} ms ({jit_big.devices} device{'s' if jit_big.devices > 1 else ''}, {jit_big.kernel}) = {ratio:.2f}× roofline {roof:.1f} ms"
+        detail = f"{jit_big.ms_per_step:.1f} ms ({_devices(jit_big.devices)}, {jit_big.kernel}) = {ratio:.2f}× roofline {roof:.1f} ms"
         if report.median_bandwidth_gbs is not None:  # judged at the best bandwidth; the median is context
             usual = report.roofline_ms(*big, report.median_bandwidth_gbs)
             detail += f" ({jit_big.ms_per_step / usual:.2f}× the {usual:.1f} ms of a read at the median bandwidth)"
