@@ -185,3 +185,9 @@ def test_a_failing_assert_derivative_shows_the_report_not_library_frames(user_pr
     # the traceback's frames ("path:line: ...") are the user's only: no JAX, NumPy or checker
     # internals (hypothesis's explain phase may still list covered library lines, not as frames)
     assert set(re.findall(r"^(\S+\.py):\d+: ", output, flags=re.MULTILINE)) == {"test_user.py"}
+
+
+def test_the_help_lists_the_option(user_project):
+    result = user_project.runpytest_subprocess("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*--derivative-dtypes=LANES*"])

@@ -102,6 +102,8 @@ def selected_profile(config: pytest.Config) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: registered before hypothesis's own plugin loads --hypothesis-profile by name
+    if config.getoption("help", False) or config.getoption("version", False):
+        return  # nothing runs: importing hypothesis would only slow the help text down
     from hypothesis import settings
     from hypothesis.errors import InvalidArgument
 
