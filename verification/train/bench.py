@@ -80,8 +80,8 @@ class Report:
     median_bandwidth_gbs: float | None = None
     all_cores: bool = False
     """True when JAX was given one CPU device per core (``verification.use_all_cores()``)."""
-    """The median of the probe's samples: this machine's read bandwidth moves between
-    states (35 to 58 GB/s seen here within a minute), and the median says where it usually is."""
+    """The median of the probe's samples: a machine's read bandwidth moves between states
+    (with other jobs, with its memory's power states), and the median says where it usually is."""
 
     def roofline_ms(self, samples: int, features: int, bandwidth_gbs: float | None = None) -> float:
         """Time to read X (float32) once, in ms, at the best bandwidth seen (or at ``bandwidth_gbs``)."""
@@ -354,7 +354,7 @@ def run_benchmark(
 
 @dataclass(frozen=True)
 class Target:
-    """One of the issue's speed targets, with the numbers it was judged on."""
+    """One speed target, with the numbers it was judged on."""
 
     name: str
     met: bool
