@@ -78,10 +78,10 @@ class Report:
     bandwidth_gbs: float
     rows: tuple[Measurement, ...]
     median_bandwidth_gbs: float | None = None
-    all_cores: bool = False
-    """True when JAX was given one CPU device per core (``verification.use_all_cores()``)."""
     """The median of the probe's samples: a machine's read bandwidth moves between states
     (with other jobs, with its memory's power states), and the median says where it usually is."""
+    all_cores: bool = False
+    """True when JAX was given one CPU device per core (``verification.use_all_cores()``)."""
 
     def roofline_ms(self, samples: int, features: int, bandwidth_gbs: float | None = None) -> float:
         """Time to read X (float32) once, in ms, at the best bandwidth seen (or at ``bandwidth_gbs``)."""
