@@ -62,3 +62,48 @@ def verify_rule(rule: Rule, *, dtype=np.float64, examples: int = 50, random_seed
         result.failure = outcome.failure.failures[0] if outcome.failure.failures else None
         result.report = str(outcome.failure)
     return result
+
+
+@dataclass
+class VerificationTiming:
+    """How long verifying a set of rules took, end to end, in one process."""
+
+    dtype: str
+    examples: int
+    rules: int = 0
+    points: int = 0
+    seconds: float = 0.0
+    compilations: int = 0
+    failed: list[str] = field(default_factory=list)
+    slowest: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def points_per_second(self) -> float:
+        return self.points / self.seconds if self.seconds else 0.0
+
+
+def time_verification(rules, *, dtype=np.float64, examples: int = 1000, random_seed: int = 0,
+                      progress=None) -> VerificationTiming:
+    """Verify ``rules`` as ``python -m verification verify`` does and time it: wall time
+    including tracing and compilation (counted in ``compilations``), points checked, failures.
+    ``progress(rule)`` is called before each rule."""
+    import time
+
+    from verification.oracles import compilation_count
+
+    timing = VerificationTiming(dtype=np.dtype(dtype).name, examples=examples)
+    compiled_before, started, per_rule = compilation_count(), time.perf_counter(), []
+    for rule in rules:
+        if progress is not None:
+            progress(rule)
+        began = time.perf_counter()
+        result = verify_rule(rule, dtype=dtype, examples=examples, random_seed=random_seed)
+        per_rule.append((rule.name, time.perf_counter() - began))
+        timing.rules += 1
+        timing.points += result.examples
+        if not result.passed:
+            timing.failed.append(rule.name)
+    timing.seconds = time.perf_counter() - started
+    timing.compilations = compilation_count() - compiled_before
+    timing.slowest = sorted(per_rule, key=lambda item: -item[1])[:5]
+    return timing

@@ -12,6 +12,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from verification.cli import harness as harness_command
 from verification.cli import rules as rules_command
 from verification.cli import train as train_command
 from verification.cli import verify as verify_command
@@ -66,6 +67,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     verify.set_defaults(func=verify_command.run_verify, command_parser=verify)
     rules_command.register(sub)
     train_command.register(sub)
+    harness_command.register(sub)
     return parser
 
 

@@ -1,0 +1,22 @@
+"""``python -m verification bench-harness``: the harness's own speed, as a table and into the README."""
+
+from verification.cli import main
+
+
+def test_times_the_verification_and_writes_the_readme_table(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- bench: harness -->\nold\n<!-- /bench: harness -->\nafter\n", encoding="utf-8")
+    assert main(["bench-harness", "--examples", "16", "--rule", "dot_dw", "--readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "old" not in text and text.startswith("before\n") and text.endswith("after\n")
+    assert "| verify, 1 rule × 16 |" in text and "| passed |" in text
+    assert "verify, 1 rule × 16" in capsys.readouterr().out
+
+
+def test_bad_readme_and_rule_are_usage_errors_before_any_work(tmp_path, capsys):
+    no_markers = tmp_path / "README.md"
+    no_markers.write_text("nothing here\n", encoding="utf-8")
+    assert main(["bench-harness", "--readme", str(no_markers)]) == 2
+    assert "lacks the markers" in capsys.readouterr().err
+    assert main(["bench-harness", "--rule", "dot"]) == 2
+    assert "--rule: unknown rule 'dot'" in capsys.readouterr().err
