@@ -95,8 +95,8 @@ class _Perturber:
     """One perturbed evaluation.  Written with ``lax`` primitives rather than ``jax.numpy`` (whose
     functions are jitted wrappers): tracing it is then cheap."""
 
-    def __init__(self, key):
-        self.key, self.count, self._index = key, 0, {}
+    def __init__(self, key, exact: bool = True):
+        self.key, self.count, self._index, self.exact = key, 0, {}, exact
 
     def _position(self, shape, dtype):
         """A float per entry that differs between entries: a weighted sum of the indices."""
@@ -169,19 +169,33 @@ class _Perturber:
                 exact_out, outvals = self.run(closed.jaxpr, closed.consts, exact_in, invals)
             else:
                 params = eqn.primitive.get_bind_params(eqn.params)
-                exact_out = eqn.primitive.bind(*exact_in, **params)
-                exact_out = exact_out if eqn.primitive.multiple_results else [exact_out]
+                if self.exact:
+                    exact_out = eqn.primitive.bind(*exact_in, **params)
+                    exact_out = exact_out if eqn.primitive.multiple_results else [exact_out]
                 if eqn.primitive.name in _DISCRETE:
                     outvals = exact_out
                 else:
                     outvals = eqn.primitive.bind(*invals, **params)
                     outvals = outvals if eqn.primitive.multiple_results else [outvals]
-                    outvals = [o if _is_float(o) else e for o, e in zip(outvals, exact_out, strict=True)]
+                    if self.exact:
+                        outvals = [o if _is_float(o) else e for o, e in zip(outvals, exact_out, strict=True)]
+                    else:  # nothing discrete downstream reads the exact values: they are not computed
+                        exact_out = outvals
                     outvals = self.perturb(eqn, invals, outvals)
             for var, e, val in zip(eqn.outvars, exact_out, outvals, strict=True):
                 if not isinstance(var, jcore.DropVar):
                     exact[var], perturbed[var] = e, val
         return [read(exact, v) for v in jaxpr.outvars], [read(perturbed, v) for v in jaxpr.outvars]
+
+
+def _has_discrete(jaxpr) -> bool:
+    """Whether ``jaxpr`` (or a jaxpr it calls) takes a discrete decision."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name in _DISCRETE:
+            return True
+        if any(_has_discrete(sub) for sub in jcore.jaxprs_in_params(eqn.params)):
+            return True
+    return False
 
 
 def _canonical(jaxpr, consts) -> list:
@@ -200,7 +214,7 @@ def perturbed(fun: Callable) -> Callable:
     def run(key, *args):
         closed, shape = jax.make_jaxpr(fun, return_shape=True)(*args)
         flat = jax.tree.leaves(args)
-        _, out = _Perturber(key).run(closed.jaxpr, closed.consts, flat, flat)
+        _, out = _Perturber(key, exact=_has_discrete(closed.jaxpr)).run(closed.jaxpr, closed.consts, flat, flat)
         return jax.tree.unflatten(jax.tree.structure(shape), out)
 
     return run
