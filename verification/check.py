@@ -52,7 +52,7 @@ Kinks = Literal["jax", "either", "fail"]
 KINK_POLICIES: tuple[str, ...] = ("jax", "either", "fail")
 DIRECTIONS = 3
 """Random directions per point for the forms jvp, vjp and hvp."""
-BATCH = 16
+BATCH = 32
 """Points drawn per hypothesis example in :func:`verify_derivative`: the oracles run on them in
 one vmapped call, and hypothesis shrinks a failing batch to its minimal failing point."""
 ROWS = BATCH * DIRECTIONS
@@ -670,9 +670,8 @@ def verify_derivative(f: Callable, derivative: Callable, inputs: st.SearchStrate
                   phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
                   suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large,
                                          HealthCheck.large_base_example))
-        @given(st.data())
-        def run(data):
-            drawn = [data.draw(strategy) for _ in range(batch)]
+        @given(st.lists(strategy, min_size=batch, max_size=batch))
+        def run(drawn):
             points = []
             for args in drawn:
                 args = args if isinstance(args, tuple) else (args,)

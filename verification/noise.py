@@ -11,10 +11,13 @@ re-evaluated with every floating-point operation's result perturbed the way roun
 perturbs it (the standard model $\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta)$):
 
 - an elementary operation (``add``, ``mul``, ``div``, ``sqrt``, ...): $r\,u\,|\text{result}|$,
-  with $u = \epsilon/2$ the unit roundoff and $r$ uniform in $[-1, 1]$;
+  with $u = \epsilon$ (``ULP``: the unit roundoff $\epsilon/2$ would itself be rounded away)
+  and $r$ uniform in $[-1, 1]$;
 - a library function (``exp``, ``log``, ``tanh``, ``logistic``, ``sin``, ...): $r \cdot$
-  ``TRANSCENDENTAL_ULPS`` $\cdot\,\epsilon\,|\text{result}|$, since XLA's implementations are
-  accurate to a few ulps, not to half of one;
+  ``TRANSCENDENTAL_ULPS`` $\cdot\,u\,|\text{result}|$, since XLA's implementations are
+  accurate to a few ulps, not to half of one; and its argument perturbed by one ulp first,
+  because an implementation's argument reduction errs like a rounded argument (``exp(-513)``
+  is off by about $513\,\epsilon$ relative, the condition number of ``exp`` there);
 - a sum of $K$ terms (``dot_general``, ``reduce_sum``, ``cumsum``): $r\,u\sqrt{K}\cdot$ the same
   operation on the absolute values, because the rounding of a sum is relative to its terms
   (a random walk of $K$ roundings), not to the possibly cancelled result;
@@ -47,6 +50,11 @@ from jax.extend import core as jcore
 SAMPLES = 8
 """Perturbed re-evaluations per estimate.  The estimate is their largest deviation; with 8,
 the chance that all of them land in the smallest quarter of the range is below 2e-5."""
+
+ULP = 1.0
+"""The size of one perturbation in units of ε|x|.  A rounding moves a result by at most half a
+spacing, but a perturbation that small is itself rounded away when it is added; one ε|x| moves
+the result to a neighbouring float about half the time, as the rounding it stands for does."""
 
 TRANSCENDENTAL_ULPS = 8
 """Accuracy assumed of XLA's library functions, in ulps (the worst seen for float64 ``tanh``
@@ -121,6 +129,11 @@ class _Perturber:
         frac = lax.sub(h, lax.floor(h))
         return lax.sub(lax.mul(frac, lax.full(shape, 2.0, dtype)), lax.full(shape, 1.0, dtype))
 
+    def relative(self, x):
+        """``x`` with a relative perturbation of up to one ulp per entry."""
+        shape, dtype = tuple(np.shape(x)), jnp.result_type(x)
+        return lax.add(x, lax.mul(self.uniform(x), lax.mul(lax.abs(x), lax.full(shape, ULP * float(jnp.finfo(dtype).eps), dtype))))
+
     def perturb(self, eqn, invals, outvals):
         name = eqn.primitive.name
         if name in _EXACT:
@@ -131,7 +144,7 @@ class _Perturber:
                 perturbed.append(out)
                 continue
             shape, dtype = tuple(np.shape(out)), jnp.result_type(out)
-            u = float(jnp.finfo(dtype).eps) / 2
+            u = ULP * float(jnp.finfo(dtype).eps)
             if name in _SUMS and all(_is_float(v) for v in invals):
                 magnitude = lax.abs(eqn.primitive.bind(*(lax.abs(v) for v in invals), **eqn.params))
                 scale = u * math.sqrt(max(_terms(eqn, invals), 1))
@@ -140,7 +153,7 @@ class _Perturber:
                 scale = u * max(shape[-1] if shape else 1, 1)
             else:
                 magnitude = lax.abs(out)
-                scale = 2 * u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
+                scale = u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
             size = lax.mul(magnitude, lax.full(shape, scale, dtype))
             perturbed.append(lax.add(out, lax.mul(self.uniform(out), size)))
         return perturbed
@@ -175,6 +188,8 @@ class _Perturber:
                 if eqn.primitive.name in _DISCRETE:
                     outvals = exact_out
                 else:
+                    if eqn.primitive.name in _TRANSCENDENTAL:  # the argument's own rounding, amplified by f's condition
+                        invals = [self.relative(v) if _is_float(v) else v for v in invals]
                     outvals = eqn.primitive.bind(*invals, **params)
                     outvals = outvals if eqn.primitive.multiple_results else [outvals]
                     if self.exact:

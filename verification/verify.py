@@ -75,6 +75,7 @@ class VerificationTiming:
     seconds: float = 0.0
     compilations: int = 0
     failed: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
     slowest: list[tuple[str, float]] = field(default_factory=list)
 
     @property
@@ -103,6 +104,7 @@ def time_verification(rules, *, dtype=np.float64, examples: int = 1000, random_s
         timing.points += result.examples
         if not result.passed:
             timing.failed.append(rule.name)
+            timing.reports.append(result.report)
     timing.seconds = time.perf_counter() - started
     timing.compilations = compilation_count() - compiled_before
     timing.slowest = sorted(per_rule, key=lambda item: -item[1])[:5]

@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         report.add_row(*row)
     out.print(report)
     if timing.failed:
+        err = console(stderr=True)
+        for report in timing.reports:
+            err.print(report, markup=False, highlight=False)
         print_error(f"failed: {', '.join(timing.failed)}")
     if args.readme is not None:
         lines = ["| " + " | ".join(headers) + " |", "|:---|---:|---:|---:|---:|:---|"]
