@@ -258,9 +258,3 @@ def rounding_noise(fun: Callable, *, samples: int = SAMPLES) -> Callable:
 
 
 __all__ = ["SAMPLES", "TRANSCENDENTAL_ULPS", "perturbed", "rounding_noise"]
-
-
-def _self_check() -> None:  # pragma: no cover - a quick manual probe
-    with jax.enable_x64(True):
-        v, n = jax.jit(rounding_noise(jax.grad(jnp.tanh)))(0, 18.25)
-        print(float(v), float(n), 1 - np.tanh(18.25) ** 2)

@@ -38,7 +38,7 @@ def size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers) -> None:
-    from verification.cli.train import positive_int
+    from verification.cli.console import positive_int
 
     bench = subparsers.add_parser(
         "bench",

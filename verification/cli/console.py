@@ -11,6 +11,7 @@ is unset, as for any other command line tool.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from rich import box
@@ -73,3 +74,14 @@ def print_interrupted(hint: str | None = None) -> int:
     """Say that the run was interrupted (no traceback), on stderr; return 130."""
     print("interrupted" + (f": {hint}" if hint else ""), file=sys.stderr)
     return INTERRUPTED
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1, or an error argparse reports as a usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

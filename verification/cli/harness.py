@@ -12,15 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from verification.cli.console import add_number_column, add_whole_column, console, plural, print_error, table
+from verification.cli.console import add_number_column, add_whole_column, console, plural, positive_int, print_error, table
 from verification.oracles import DTYPES
 
 MARKERS = ("<!-- bench: harness -->", "<!-- /bench: harness -->")
 
 
 def register(subparsers) -> None:
-    from verification.cli.train import positive_int
-
     bench = subparsers.add_parser(
         "bench-harness", help="time the verification of every rule (and, with --tests, the test suite)",
         description="Verify every rule in one lane with many examples and time it end to end (tracing and "

@@ -24,6 +24,7 @@ from verification.cli.console import (
     add_whole_column,
     console,
     plural,
+    positive_int,
     print_error,
 )
 
@@ -34,16 +35,6 @@ _ARGUMENT_FLAGS = {"target": "--target", "data": "--data", "checkpoint": "--chec
                    "coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id",
                    "timeout": "--join-timeout"}
 """Library argument names (the start of its error messages) and the option that set each."""
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def positive_float(text: str) -> float:

@@ -14,7 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from verification.cli.console import add_folding_column, add_number_column, add_whole_column, console, plural, table
+from verification.cli.console import add_folding_column, add_number_column, add_whole_column, console, plural, positive_int, table
 from verification.compare import format_comparison
 from verification.oracles import DTYPES
 from verification.rules import RULES, RULES_BY_NAME
@@ -28,22 +28,12 @@ OPTIONS = ("rule", "examples", "dtype", "seed", "json")
 """The options of ``verify``, which the bare command also takes."""
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_options(parser: argparse.ArgumentParser, *, dest_prefix: str = "") -> None:
     """The options of ``verify``.  Every default is None, so that the caller can tell an option
     given before the subcommand from one given after it; :func:`with_defaults` fills them in."""
     parser.add_argument("--rule", dest=f"{dest_prefix}rule", action="append", metavar="NAME",
                         help="verify only this rule (repeatable); `rules` lists the names")
-    parser.add_argument("--examples", dest=f"{dest_prefix}examples", type=_at_least_one, metavar="N",
+    parser.add_argument("--examples", dest=f"{dest_prefix}examples", type=positive_int, metavar="N",
                         help=f"hypothesis examples per rule (default {DEFAULT_EXAMPLES})")
     parser.add_argument("--dtype", dest=f"{dest_prefix}dtype", choices=tuple(DTYPES),
                         help=f"precision lane (default {DEFAULT_DTYPE})")
