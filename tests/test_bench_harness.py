@@ -6,11 +6,11 @@ from verification.cli import main
 def test_times_the_verification_and_writes_the_readme_table(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text("before\n<!-- bench: harness -->\nold\n<!-- /bench: harness -->\nafter\n", encoding="utf-8")
-    assert main(["bench-harness", "--examples", "16", "--rule", "dot_dw", "--readme", str(readme)]) == 0
+    assert main(["bench-harness", "--examples", "16", "--rule", "dot_dw", "--jobs", "1", "--readme", str(readme)]) == 0
     text = readme.read_text(encoding="utf-8")
     assert "old" not in text and text.startswith("before\n") and text.endswith("after\n")
-    assert "| verify, 1 rule × 16 |" in text and "| passed |" in text
-    assert "verify, 1 rule × 16" in capsys.readouterr().out
+    assert "| verify, 1 rule × 16, 1 job |" in text and "| passed |" in text
+    assert "verify, 1 rule × 16, 1 job" in capsys.readouterr().out
 
 
 def test_bad_readme_and_rule_are_usage_errors_before_any_work(tmp_path, capsys):
@@ -20,3 +20,14 @@ def test_bad_readme_and_rule_are_usage_errors_before_any_work(tmp_path, capsys):
     assert "lacks the markers" in capsys.readouterr().err
     assert main(["bench-harness", "--rule", "dot"]) == 2
     assert "--rule: unknown rule 'dot'" in capsys.readouterr().err
+
+
+def test_rules_verified_in_worker_processes_come_back_in_order():
+    from verification.rules import get_rule
+    from verification.verify import verify_rules
+
+    rules = [get_rule("sum_dx"), get_rule("dot_dw")]
+    results = verify_rules(rules, examples=32, jobs=2)
+    assert [r.rule.name for r in results] == ["sum_dx", "dot_dw"]
+    assert all(r.passed and r.examples >= 32 and r.compilations >= 1 for r in results)
+    assert {"jacfwd", "jacrev", "grad"} <= set(results[1].oracles)

@@ -32,7 +32,8 @@ from typing import Any, Literal
 
 import jax
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from reference.checks import as_real_array
@@ -280,7 +281,9 @@ class _Lane:
         args0 = rows[0][0]
         run = batched_oracles(spec.f, wrt=wrt or spec.wrt, form=spec.form, static=self._static(args0),
                               nargs=len(args0), scalar_output=scalar_output, dtype=self.dtype)
-        size = -(-len(rows) // ROWS) * ROWS  # whole multiples of ROWS: one compilation per signature
+        # a batch is padded to whole multiples of ROWS, so a signature compiles once however the
+        # points of a batch fall into signatures; a single point is evaluated as it is
+        size = -(-len(rows) // ROWS) * ROWS if stacked else len(rows)
         padded = rows + [rows[-1]] * (size - len(rows))
         dynamic = tuple(np.stack(column) for column in zip(*(self._dynamic(a) for a, _ in padded), strict=True))
         directions = tuple(np.stack(column) for column in zip(*(d for _, d in padded), strict=True)) if padded[0][1] else ()
@@ -459,21 +462,13 @@ def _kinks(spec, lane_, args, rows, results, failed_rows, scalar_output) -> tupl
             h = np.asarray(hand[part], np.float64)
             allowed = tolerance(jax_parts[part], 0.0, dtype=dtype, rtol=spec.rtol, atol=spec.atol)
 
-            def side_of(value):
-                for idx, (limit, variation) in enumerate(limits):
-                    if value.shape == limit.shape and np.all(np.abs(value - limit) <= allowed + 2 * variation):
-                        return idx
-                return None
-
-            mine, theirs = side_of(h), side_of(np.asarray(jax_parts[part], np.float64))
+            mine, theirs = _side_of(h, limits, allowed), _side_of(np.asarray(jax_parts[part], np.float64), limits, allowed)
             entrywise = h.shape == jax_parts[part].shape and np.all(
                 np.any([np.abs(h - limit) <= allowed + 2 * variation for limit, variation in limits], axis=0))
-            describe = (lambda idx: "none of the one-sided derivatives" if idx is None else
-                        f"the one-sided derivative {labels[idx // 2][idx % 2]}")
             notes.append(f"f is not differentiable at this point (the one-sided derivatives differ by up to "
-                         f"{jump:.3g} beyond their tolerance): the derivative equals {describe(mine)}"
+                         f"{jump:.3g} beyond their tolerance): the derivative equals {_describe(mine, labels)}"
                          f"{'' if mine is not None or not entrywise else ' as a whole, but a one-sided value entry by entry'}"
-                         f"; jax.{name} returned {describe(theirs)}. Policy kinks={spec.kinks!r}.")
+                         f"; jax.{name} returned {_describe(theirs, labels)}. Policy kinks={spec.kinks!r}.")
             accepted_all = accepted_all and entrywise
     if not found:
         return notes, False
@@ -481,6 +476,20 @@ def _kinks(spec, lane_, args, rows, results, failed_rows, scalar_output) -> tupl
         notes.append("kinks='fail': a point where f is not differentiable fails the check")
         return notes, False
     return notes, spec.kinks == "either" and accepted_all
+
+
+def _side_of(value, limits, allowed) -> int | None:
+    """The index of the first one-sided limit ``value`` equals (within its variation), or None."""
+    for idx, (limit, variation) in enumerate(limits):
+        if value.shape == limit.shape and np.all(np.abs(value - limit) <= allowed + 2 * variation):
+            return idx
+    return None
+
+
+def _describe(idx: int | None, labels) -> str:
+    if idx is None:
+        return "none of the one-sided derivatives"
+    return f"the one-sided derivative {labels[idx // 2][idx % 2]}"
 
 
 def _lane_check(spec: _Spec, args: Sequence, dtype: np.dtype) -> tuple[list[Comparison], list[str]]:
@@ -660,46 +669,52 @@ def verify_derivative(f: Callable, derivative: Callable, inputs: st.SearchStrate
         strategy = inputs(d) if callable(inputs) and not isinstance(inputs, st.SearchStrategy) else inputs
         if not isinstance(strategy, st.SearchStrategy):
             raise TypeError(f"inputs: expected a hypothesis strategy of argument tuples, got {type(strategy).__name__}")
-        lane_ = _Lane(spec, d)
-        stats: dict[str, OracleStats] = {}
-        state = {"count": 0, "failure": None}
-        batch = min(BATCH, examples)
-
-        @hypothesis_seed(seed)
-        @settings(max_examples=-(-examples // batch), deadline=None, database=None, derandomize=False,
-                  phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
-                  suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large,
-                                         HealthCheck.large_base_example))
-        @given(st.lists(strategy, min_size=batch, max_size=batch))
-        def run(drawn):
-            points = []
-            for args in drawn:
-                args = args if isinstance(args, tuple) else (args,)
-                points.append((args, _prepare(spec, args, d)))
-            failing = _batch_failures(spec, lane_, [p for _, p in points], stats if state["failure"] is None else {})
-            if state["failure"] is None:
-                state["count"] += len(points)
-            if failing is not None:
-                raw = points[failing][0]
-                comparisons, notes = _lane_check(spec, raw, d)
-                if not all(c.ok for c in comparisons):
-                    state["failure"] = (raw, DerivativeCheck(name=spec.name, form=form, passed=False,
-                                                             comparisons=tuple(comparisons),
-                                                             notes=tuple(f"[{d.name}] {x}" for x in notes) + ((note,) if note else ()),
-                                                             seed=seed, dtypes=(d.name,)))
-                    raise _Found
-
-        try:
-            run()  # noqa: B023 (run is called within the iteration that defines it)
-        except _Found:
-            pass
-        result.examples[d.name] = state["count"]
-        result.stats[d.name] = stats
-        if state["failure"] is not None:
+        count, stats, failure = _verify_lane(spec, strategy, d, examples=examples, note=note)
+        result.examples[d.name], result.stats[d.name] = count, stats
+        if failure is not None:
             result.passed = False
-            result.failing_args, result.failure = state["failure"]
+            result.failing_args, result.failure = failure
             break
     return result
+
+
+def _verify_lane(spec: _Spec, strategy: st.SearchStrategy, dtype: np.dtype, *, examples: int, note: str):
+    """(points checked, stats per oracle, (minimal failing args, its report) or None) in one lane."""
+    lane_ = _Lane(spec, dtype)
+    stats: dict[str, OracleStats] = {}
+    state = {"count": 0, "failure": None}
+    # at least 16 hypothesis examples per run: the first one hypothesis tries is its simplest (all
+    # zeros), so a run of one or two batches would mostly check that one point
+    batch = min(BATCH, max(1, examples // 16))
+
+    @hypothesis_seed(spec.seed)
+    @settings(max_examples=-(-examples // batch), deadline=None, database=None, derandomize=False,
+              phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
+              suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example))
+    @given(st.lists(strategy, min_size=batch, max_size=batch))
+    def run(drawn):
+        points = []
+        for args in drawn:
+            args = args if isinstance(args, tuple) else (args,)
+            points.append((args, _prepare(spec, args, dtype)))
+        failing = _batch_failures(spec, lane_, [p for _, p in points], stats if state["failure"] is None else {})
+        if state["failure"] is None:
+            state["count"] += len(points)
+        if failing is not None:
+            raw = points[failing][0]
+            comparisons, notes = _lane_check(spec, raw, dtype)
+            if not all(c.ok for c in comparisons):  # the full check confirms what the batch filter flagged
+                report = DerivativeCheck(name=spec.name, form=spec.form, passed=False, comparisons=tuple(comparisons),
+                                         notes=tuple(f"[{dtype.name}] {x}" for x in notes) + ((note,) if note else ()),
+                                         seed=spec.seed, dtypes=(dtype.name,))
+                state["failure"] = (raw, report)
+                raise _Found
+
+    try:
+        run()
+    except _Found:
+        pass
+    return state["count"], stats, state["failure"]
 
 
 __all__ = ["BATCH", "DIRECTIONS", "KINK_POLICIES", "DerivativeCheck", "OracleStats", "VerifyResult",

@@ -31,6 +31,7 @@ class RuleResult:
     oracles: dict[str, OracleStats] = field(default_factory=dict)
     failure: Comparison | None = None
     report: str = ""
+    compilations: int = 0
 
     @property
     def passed(self) -> bool:
@@ -53,11 +54,13 @@ def verify_rule(rule: Rule, *, dtype=np.float64, examples: int = 50, random_seed
     On a failure hypothesis shrinks to a minimal failing point: ``result.failure`` is its
     first failing comparison and ``result.report`` the full report.
     """
-    dtype = np.dtype(dtype)
+    from verification.oracles import compilation_count
+
+    dtype, compiled_before = np.dtype(dtype), compilation_count()
     outcome = verify_derivative(rule.function, rule.derivative, rule.inputs, examples=examples, dtype=dtype,
                                 seed=random_seed, **rule.check_arguments())
     result = RuleResult(rule=rule, dtype=dtype.name, examples=outcome.examples.get(dtype.name, 0),
-                        oracles=outcome.stats.get(dtype.name, {}))
+                        oracles=outcome.stats.get(dtype.name, {}), compilations=compilation_count() - compiled_before)
     if outcome.failure is not None:
         result.failure = outcome.failure.failures[0] if outcome.failure.failures else None
         result.report = str(outcome.failure)
@@ -76,36 +79,67 @@ class VerificationTiming:
     compilations: int = 0
     failed: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
-    slowest: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def points_per_second(self) -> float:
         return self.points / self.seconds if self.seconds else 0.0
 
 
-def time_verification(rules, *, dtype=np.float64, examples: int = 1000, random_seed: int = 0,
+def _verify_named(name: str, dtype: str, examples: int, random_seed: int) -> tuple:
+    """:func:`verify_rule` of the rule called ``name``, as picklable parts (for a worker process)."""
+    from verification.rules import get_rule
+
+    result = verify_rule(get_rule(name), dtype=np.dtype(dtype), examples=examples, random_seed=random_seed)
+    return result.examples, result.oracles, result.failure, result.report, result.compilations
+
+
+def verify_rules(rules, *, dtype=np.float64, examples: int = 50, random_seed: int = 0, jobs: int = 1,
+                 progress=None) -> list[RuleResult]:
+    """:func:`verify_rule` for each of ``rules``, in ``jobs`` worker processes (each rule is
+    independent: its own draws, its own compilations).  ``progress(rule)`` is called as each
+    rule finishes.  Results come back in the order of ``rules``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    rules, dtype = list(rules), np.dtype(dtype)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs: expected an int >= 1, got {jobs!r}")
+    if jobs == 1 or len(rules) == 1:
+        results = []
+        for rule in rules:
+            results.append(verify_rule(rule, dtype=dtype, examples=examples, random_seed=random_seed))
+            if progress is not None:
+                progress(rule)
+        return results
+    results: dict[str, RuleResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_verify_named, rule.name, dtype.name, examples, random_seed): rule for rule in rules}
+        for future in as_completed(futures):
+            rule = futures[future]
+            count, oracles, failure, report, compilations = future.result()
+            results[rule.name] = RuleResult(rule=rule, dtype=dtype.name, examples=count, oracles=oracles,
+                                            failure=failure, report=report, compilations=compilations)
+            if progress is not None:
+                progress(rule)
+    return [results[rule.name] for rule in rules]
+
+
+def time_verification(rules, *, dtype=np.float64, examples: int = 1000, random_seed: int = 0, jobs: int = 1,
                       progress=None) -> VerificationTiming:
     """Verify ``rules`` as ``python -m verification verify`` does and time it: wall time
-    including tracing and compilation (counted in ``compilations``), points checked, failures.
-    ``progress(rule)`` is called before each rule."""
+    including tracing and compilation, points checked, failures.  ``progress(rule)`` is called
+    as each rule finishes."""
     import time
 
-    from verification.oracles import compilation_count
-
     timing = VerificationTiming(dtype=np.dtype(dtype).name, examples=examples)
-    compiled_before, started, per_rule = compilation_count(), time.perf_counter(), []
-    for rule in rules:
-        if progress is not None:
-            progress(rule)
-        began = time.perf_counter()
-        result = verify_rule(rule, dtype=dtype, examples=examples, random_seed=random_seed)
-        per_rule.append((rule.name, time.perf_counter() - began))
+    started = time.perf_counter()
+    results = verify_rules(rules, dtype=dtype, examples=examples, random_seed=random_seed, jobs=jobs, progress=progress)
+    timing.seconds = time.perf_counter() - started
+    for result in results:
+        timing.compilations += result.compilations
         timing.rules += 1
         timing.points += result.examples
         if not result.passed:
-            timing.failed.append(rule.name)
+            timing.failed.append(result.rule.name)
             timing.reports.append(result.report)
-    timing.seconds = time.perf_counter() - started
-    timing.compilations = compilation_count() - compiled_before
-    timing.slowest = sorted(per_rule, key=lambda item: -item[1])[:5]
     return timing

@@ -4,6 +4,7 @@ and (with ``--tests``) how long the test suite takes under a hypothesis profile.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -26,6 +27,8 @@ def register(subparsers) -> None:
     bench.add_argument("--examples", type=positive_int, default=1000, help="points per rule (default 1000)")
     bench.add_argument("--dtype", choices=tuple(DTYPES), default="float64", help="lane (default float64)")
     bench.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable; default: all)")
+    bench.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                       help="worker processes, as for verify (default: one per core)")
     bench.add_argument("--tests", metavar="PROFILE", choices=("dev", "ci", "thorough"),
                        help="also time `pytest --hypothesis-profile PROFILE` from the source checkout")
     bench.add_argument("--readme", type=Path, metavar="PATH",
@@ -60,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
         task = bar.add_task("verifying", total=len(rules))
 
         def progress(rule):
-            bar.update(task, description=f"verifying {rule.name}", advance=1)
+            bar.update(task, description=f"verified {rule.name}", advance=1)
 
-        timing = time_verification(rules, dtype=DTYPES[args.dtype], examples=args.examples, progress=progress)
-    rows = [(f"verify, {plural(timing.rules, 'rule')} × {args.examples}", f"{timing.seconds:.1f}",
+        timing = time_verification(rules, dtype=DTYPES[args.dtype], examples=args.examples,
+                                   jobs=min(args.jobs, len(rules)), progress=progress)
+    rows = [(f"verify, {plural(timing.rules, 'rule')} × {args.examples}, {plural(args.jobs, 'job')}", f"{timing.seconds:.1f}",
              f"{timing.points:,}", f"{timing.points_per_second:,.0f}", str(timing.compilations),
              "passed" if not timing.failed else f"{len(timing.failed)} failed")]
     status = 0 if not timing.failed else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,13 +19,14 @@ from verification.cli.console import add_folding_column, add_number_column, add_
 from verification.compare import format_comparison
 from verification.oracles import DTYPES
 from verification.rules import RULES, RULES_BY_NAME
-from verification.verify import RuleResult, verify_rule
+from verification.verify import RuleResult, verify_rules
 
 DEFAULT_EXAMPLES = 50
 DEFAULT_DTYPE = "float64"
 DEFAULT_SEED = 0
+DEFAULT_JOBS = os.cpu_count() or 1
 
-OPTIONS = ("rule", "examples", "dtype", "seed", "json")
+OPTIONS = ("rule", "examples", "dtype", "seed", "json", "jobs")
 """The options of ``verify``, which the bare command also takes."""
 
 
@@ -38,13 +40,16 @@ def add_options(parser: argparse.ArgumentParser, *, dest_prefix: str = "") -> No
     parser.add_argument("--dtype", dest=f"{dest_prefix}dtype", choices=tuple(DTYPES),
                         help=f"precision lane (default {DEFAULT_DTYPE})")
     parser.add_argument("--seed", dest=f"{dest_prefix}seed", type=int, metavar="SEED", help=f"hypothesis seed (default {DEFAULT_SEED})")
+    parser.add_argument("--jobs", dest=f"{dest_prefix}jobs", type=positive_int, metavar="N",
+                        help=f"verify rules in N worker processes (default: one per core, {DEFAULT_JOBS} here)")
     parser.add_argument("--json", dest=f"{dest_prefix}json", metavar="PATH",
                         help="also write the results as JSON to PATH, or to stdout with - (then nothing else goes to stdout)")
 
 
 def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """Fill in the defaults of the options that were not given."""
-    defaults = {"rule": None, "examples": DEFAULT_EXAMPLES, "dtype": DEFAULT_DTYPE, "seed": DEFAULT_SEED, "json": None}
+    defaults = {"rule": None, "examples": DEFAULT_EXAMPLES, "dtype": DEFAULT_DTYPE, "seed": DEFAULT_SEED, "json": None,
+                "jobs": DEFAULT_JOBS}
     for name, default in defaults.items():
         if getattr(args, name, None) is None:
             setattr(args, name, default)
@@ -87,17 +92,15 @@ def results_table(results: Sequence[RuleResult], *, dtype: str, examples: int) -
     return rows
 
 
-def verify_rules(args: argparse.Namespace, out) -> tuple[list[RuleResult], float]:
+def verify_selected(args: argparse.Namespace, out) -> tuple[list[RuleResult], float]:
     """Verify the rules named by ``args.rule`` (every rule when None), with a progress bar on ``out``."""
     rules = RULES if not args.rule else [RULES_BY_NAME[name] for name in args.rule]
     started = time.perf_counter()
-    results: list[RuleResult] = []
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("verifying", total=len(rules))
-        for rule in rules:
-            progress.update(task, description=f"verifying {rule.name}")
-            results.append(verify_rule(rule, dtype=DTYPES[args.dtype], examples=args.examples, random_seed=args.seed))
-            progress.advance(task)
+        results = verify_rules(rules, dtype=DTYPES[args.dtype], examples=args.examples, random_seed=args.seed,
+                               jobs=min(args.jobs, len(rules)),
+                               progress=lambda rule: progress.update(task, description=f"verified {rule.name}", advance=1))
     return results, time.perf_counter() - started
 
 
@@ -130,7 +133,7 @@ def _plain(value):
 def run_verify(args: argparse.Namespace) -> int:
     """``verify``: exit 0 when every rule passed, 1 otherwise."""
     out = console(stderr=args.json == "-")
-    results, elapsed = verify_rules(args, out)
+    results, elapsed = verify_selected(args, out)
     report(results, elapsed, args, out)
     passed = all(r.passed for r in results)
     if args.json:
@@ -144,7 +147,7 @@ def run_main_job(args: argparse.Namespace) -> int:
     from verification.train import agreement_summary
 
     out = console(stderr=args.json == "-")
-    results, elapsed = verify_rules(args, out)
+    results, elapsed = verify_selected(args, out)
     report(results, elapsed, args, out)
     summary = agreement_summary()
     verdict = "agree" if summary["agree"] else "DISAGREE"
