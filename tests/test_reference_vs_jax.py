@@ -2,22 +2,42 @@
 through the same public checker a user calls (``verify_derivative``).  The number of points per
 rule and lane is the active hypothesis profile's ``max_examples``."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
-from verification import RULES, verify_rule
+from verification import RULES
 from verification.oracles import DTYPES
+from verification.verify import verify_rules
 
 LANES = [pytest.param(dtype, id=name) for name, dtype in DTYPES.items()]
+TEST = "test_rule_matches_every_oracle"
 
 
-@pytest.mark.parametrize("dtype", LANES)
+@pytest.fixture(scope="session")
+def verified(request) -> dict:
+    """Every selected (rule, lane) of the test below, verified once, in one worker process per
+    core (each rule is independent), with the active profile's number of examples."""
+    selected: dict[np.dtype, list] = {}
+    for item in request.session.items:
+        if getattr(item, "originalname", None) == TEST:
+            params = item.callspec.params
+            selected.setdefault(np.dtype(params["dtype"]), []).append(params["rule"])
+    results = {}
+    for dtype, rules in selected.items():
+        for result in verify_rules(rules, dtype=dtype, examples=settings.default.max_examples, jobs=os.cpu_count() or 1):
+            results[result.rule.name, dtype.name] = result
+    return results
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
-def test_rule_matches_every_oracle(rule, dtype):
-    result = verify_rule(rule, dtype=dtype, examples=settings.default.max_examples)
+@pytest.mark.parametrize("dtype", LANES)
+def test_rule_matches_every_oracle(rule, dtype, verified):
+    result = verified[rule.name, np.dtype(dtype).name]
     assert result.passed, result.report
     assert result.examples >= settings.default.max_examples
     # every oracle of the row's form was compared, and agreed

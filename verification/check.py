@@ -56,8 +56,9 @@ DIRECTIONS = 3
 BATCH = 32
 """Points drawn per hypothesis example in :func:`verify_derivative`: the oracles run on them in
 one vmapped call, and hypothesis shrinks a failing batch to its minimal failing point."""
-ROWS = BATCH * DIRECTIONS
-"""The oracles' batch axis is padded to a multiple of this, so a signature compiles once."""
+ROWS = BATCH
+"""The oracles' batch axis is padded to a multiple of this (times ``DIRECTIONS`` for the
+directional forms), so a signature compiles once."""
 PROBES = 4
 """Random probe directions (besides one per argument) for locating a non-differentiable point."""
 
@@ -283,7 +284,8 @@ class _Lane:
                               nargs=len(args0), scalar_output=scalar_output, dtype=self.dtype)
         # a batch is padded to whole multiples of ROWS, so a signature compiles once however the
         # points of a batch fall into signatures; a single point is evaluated as it is
-        size = -(-len(rows) // ROWS) * ROWS if stacked else len(rows)
+        rows_per_batch = ROWS * (DIRECTIONS if spec.form in DIRECTIONAL else 1)
+        size = -(-len(rows) // rows_per_batch) * rows_per_batch if stacked else len(rows)
         padded = rows + [rows[-1]] * (size - len(rows))
         dynamic = tuple(np.stack(column) for column in zip(*(self._dynamic(a) for a, _ in padded), strict=True))
         directions = tuple(np.stack(column) for column in zip(*(d for _, d in padded), strict=True)) if padded[0][1] else ()
