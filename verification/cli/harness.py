@@ -13,7 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from verification.cli.console import add_number_column, add_whole_column, console, plural, positive_int, print_error, table
+from verification.cli.console import (
+    add_folding_column,
+    add_number_column,
+    console,
+    plural,
+    positive_int,
+    print_error,
+    table,
+)
 from verification.oracles import DTYPES
 
 MARKERS = ("<!-- bench: harness -->", "<!-- /bench: harness -->")
@@ -74,26 +82,30 @@ def run(args: argparse.Namespace) -> int:
     if args.tests:
         started = time.perf_counter()
         suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                "--hypothesis-profile", args.tests, str(_tests_dir())],
+                                "-rfE", "--hypothesis-profile", args.tests, str(_tests_dir())],
                                capture_output=True, text=True)
         seconds = time.perf_counter() - started
-        summary = (re.findall(r"(\d+ passed.*?) in ", suite.stdout) or ["see pytest's output"])[-1]
+        counts = re.findall(r"(\d+ (?:failed|passed|errors?))", (suite.stdout.strip().splitlines() or [""])[-1])
+        summary = ", ".join(counts) or "see pytest's output"
+        failed = [line for line in suite.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
         rows.append((f"pytest, profile {args.tests}", f"{seconds:.0f}", "", "", "", summary))
         status = status or (0 if suite.returncode == 0 else 1)
+        timing.reports += failed
     headers = ("run", "wall s", "points", "points/s", "compiles", "result")
     out = console()
     report = table(f"harness speed, {np.dtype(DTYPES[args.dtype]).name} lane")
-    add_whole_column(report, headers[0])
+    add_folding_column(report, headers[0])
     for header in headers[1:5]:
         add_number_column(report, header)
-    add_whole_column(report, headers[5])
+    add_folding_column(report, headers[5])
     for row in rows:
         report.add_row(*row)
     out.print(report)
-    if timing.failed:
+    if timing.reports:
         err = console(stderr=True)
         for report in timing.reports:
             err.print(report, markup=False, highlight=False)
+    if timing.failed:
         print_error(f"failed: {', '.join(timing.failed)}")
     if args.readme is not None:
         lines = ["| " + " | ".join(headers) + " |", "|:---|---:|---:|---:|---:|:---|"]
