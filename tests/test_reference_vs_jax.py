@@ -51,7 +51,8 @@ def test_finite_differences_agree(rule, data):
 
     Tolerance: the central-difference error is about ε^(2/3) ≈ 4e-11 times the magnitude of the
     function and its derivatives here (values up to ~1e5 for y⁸ at |y| <= 4), so 1e-6 relative
-    to that magnitude is loose for the method yet 1e5 times tighter than any planted mistake.
+    to that magnitude is loose for the method yet 1e5 times tighter than any planted mistake;
+    plus four times the truncation error, estimated from the same differences at half the step.
     """
     args = data.draw(rule.inputs(np.dtype(np.float64)), label="args")
     hand = rule.derivative(*args)
@@ -61,7 +62,11 @@ def test_finite_differences_agree(rule, data):
             return rule.primal(*args[:argnum], a, *args[argnum + 1:])
 
         fd = reference.finite_difference_jacobian(along, args[argnum])
+        # where f curves sharply (layer norm of a nearly constant row, third derivative ~ eps^-1.5)
+        # the truncation error exceeds the bound above; the same differences at half the step measure it
+        half = reference.finite_difference_jacobian(along, args[argnum], step=np.cbrt(np.finfo(np.float64).eps) / 2)
+        truncation = 4 / 3 * np.abs(half - fd)
         magnitude = max(1.0, float(np.max(np.abs(along(args[argnum])), initial=0.0)), float(np.max(np.abs(hand[k]), initial=0.0)))
         assert fd.shape == np.shape(hand[k])
-        np.testing.assert_allclose(hand[k], fd, rtol=1e-6, atol=1e-6 * magnitude,
-                                   err_msg=f"{rule.name} w.r.t. {rule.args[argnum]}")
+        np.testing.assert_array_less(np.abs(hand[k] - fd), 1e-6 * magnitude + 1e-6 * np.abs(fd) + 4 * truncation,
+                                     err_msg=f"{rule.name} w.r.t. {rule.args[argnum]}")
