@@ -689,6 +689,10 @@ def _verify_lane(spec: _Spec, strategy: st.SearchStrategy, dtype: np.dtype, *, e
     # zeros), so a run of one or two batches would mostly check that one point
     batch = min(BATCH, max(1, examples // 16))
 
+    # deadline=None: the first batch at each shape compiles the oracles, which a deadline would
+    # time instead of the check.  One example is a whole batch of points by design, so it is
+    # large and slower than hypothesis expects of one example: those health checks would only
+    # restate the batch size.
     @hypothesis_seed(spec.seed)
     @settings(max_examples=-(-examples // batch), deadline=None, database=None, derandomize=False,
               phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False,
