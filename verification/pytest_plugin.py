@@ -39,8 +39,8 @@ Example, in a user's test file (no conftest needed)::
 Run with ``pytest --derivative-dtypes float32 --hypothesis-profile thorough``.
 
 The plugin defers its own imports to the hooks that need them (hypothesis when pytest
-configures, NumPy at collection, ``verification.lane`` when a lane test runs); loading it costs
-what importing the ``verification`` package costs.
+configures, NumPy at collection, ``verification.lane`` when a lane test runs), and the
+``verification`` package imports its names on first use: loading the plugin imports no JAX.
 """
 
 from __future__ import annotations

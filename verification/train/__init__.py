@@ -1,7 +1,7 @@
 r"""Training one ReLU neuron by gradient descent with ``jax.jit``: the library behind ``python -m verification train``.
 
-Public API (import from ``verification.train``; ``verification.train`` the attribute of the
-top-level package is the function :func:`train`)::
+Public API (import from ``verification.train``; the package itself, called, is the function
+:func:`train`: ``verification.train(X, y, steps=..., learning_rate=...)``)::
 
     train(X, y, *, steps, learning_rate, gradient="hand", w0=None, b0=None, seed=0, dtype=np.float32,
           devices=None, block_rows=None, checkpoint=None, checkpoint_every=100, callback=None) -> TrainResult
@@ -49,6 +49,10 @@ Modules, one concern each: ``devices`` (where), ``layout`` (X and y on the devic
 ``checkpoint``, ``bench``.
 """
 
+import inspect
+import sys
+import types
+
 from reference.training import TrainingDiverged, TrainResult, stable_learning_rate
 from verification.train.agreement import agreement_summary, trajectory_tolerance
 from verification.train.devices import default_devices, numerics, select_devices, use_all_cores
@@ -78,3 +82,16 @@ __all__ = [
     "trajectory_tolerance",
     "use_all_cores",
 ]
+
+
+class _CallablePackage(types.ModuleType):
+    """This package, which trains when called: ``verification.train(X, y, ...)`` is
+    :func:`train`, whichever of the two an import reached first (importing a submodule binds the
+    package itself to the name ``verification.train``)."""
+
+    def __call__(self, *args, **kwargs) -> TrainResult:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
+__signature__ = inspect.signature(train)
