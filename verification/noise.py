@@ -104,16 +104,32 @@ class _Perturber:
     functions are jitted wrappers): tracing it is then cheap."""
 
     def __init__(self, key, exact: bool = True):
-        self.key, self.count, self._index, self.exact = key, 0, {}, exact
+        self.key, self.count, self.exact = key, 0, exact
+        self._cache: dict[tuple, object] = {}  # constants and per-shape terms, traced once each
 
-    def _position(self, shape, dtype):
-        """A float per entry that differs between entries: a weighted sum of the indices."""
-        if (shape, dtype) not in self._index:
-            index = lax.full(shape, 0.0, dtype)
+    def _full(self, shape, dtype, value: float):
+        """``lax.full(shape, value, dtype)``, one traced constant per (shape, dtype, value)."""
+        key = ("full", shape, dtype, value)
+        if key not in self._cache:
+            self._cache[key] = lax.full(shape, value, dtype)
+        return self._cache[key]
+
+    def _phase_base(self, shape, dtype):
+        """A float per entry that differs between entries (a weighted sum of its indices), times
+        the hash's frequency."""
+        key = ("base", shape, dtype)
+        if key not in self._cache:
+            index = self._full(shape, dtype, 0.0)
             for axis in range(len(shape)):
-                index = lax.add(index, lax.mul(lax.broadcasted_iota(dtype, shape, axis), lax.full(shape, 7.31 * (axis + 1), dtype)))
-            self._index[shape, dtype] = index
-        return self._index[shape, dtype]
+                index = lax.add(index, lax.mul(lax.broadcasted_iota(dtype, shape, axis), self._full(shape, dtype, 7.31 * (axis + 1))))
+            self._cache[key] = lax.mul(index, self._full(shape, dtype, 12.9898))
+        return self._cache[key]
+
+    def _key_term(self, dtype):
+        key = ("key", dtype)
+        if key not in self._cache:
+            self._cache[key] = lax.mul(lax.convert_element_type(self.key, dtype), self._full((), dtype, 37.719))
+        return self._cache[key]
 
     def uniform(self, like):
         """Pseudo-random numbers in [-1, 1], one per entry of ``like``: a cheap hash of the entry's
@@ -121,18 +137,16 @@ class _Perturber:
         would be compiled once per perturbed operation)."""
         self.count += 1
         shape, dtype = tuple(np.shape(like)), jnp.result_type(like)
-        offset = lax.add(lax.full((), self.count * 78.233, dtype),
-                         lax.mul(lax.convert_element_type(self.key, dtype), lax.full((), 37.719, dtype)))
-        phase = lax.add(lax.mul(self._position(shape, dtype), lax.full(shape, 12.9898, dtype)),
-                        lax.broadcast_in_dim(offset, shape, ()))
-        h = lax.mul(lax.sin(phase), lax.full(shape, 43758.5453, dtype))
+        offset = lax.add(self._full((), dtype, self.count * 78.233), self._key_term(dtype))
+        phase = lax.add(self._phase_base(shape, dtype), lax.broadcast_in_dim(offset, shape, ()))
+        h = lax.mul(lax.sin(phase), self._full(shape, dtype, 43758.5453))
         frac = lax.sub(h, lax.floor(h))
-        return lax.sub(lax.mul(frac, lax.full(shape, 2.0, dtype)), lax.full(shape, 1.0, dtype))
+        return lax.sub(lax.mul(frac, self._full(shape, dtype, 2.0)), self._full(shape, dtype, 1.0))
 
     def relative(self, x):
         """``x`` with a relative perturbation of up to one ulp per entry."""
         shape, dtype = tuple(np.shape(x)), jnp.result_type(x)
-        return lax.add(x, lax.mul(self.uniform(x), lax.mul(lax.abs(x), lax.full(shape, ULP * float(jnp.finfo(dtype).eps), dtype))))
+        return lax.add(x, lax.mul(self.uniform(x), lax.mul(lax.abs(x), self._full(shape, dtype, ULP * float(jnp.finfo(dtype).eps)))))
 
     def perturb(self, eqn, invals, outvals):
         name = eqn.primitive.name
@@ -154,7 +168,7 @@ class _Perturber:
             else:
                 magnitude = lax.abs(out)
                 scale = u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
-            size = lax.mul(magnitude, lax.full(shape, scale, dtype))
+            size = lax.mul(magnitude, self._full(shape, dtype, scale))
             perturbed.append(lax.add(out, lax.mul(self.uniform(out), size)))
         return perturbed
 
