@@ -22,12 +22,13 @@ def test_bad_readme_and_rule_are_usage_errors_before_any_work(tmp_path, capsys):
     assert "--rule: unknown rule 'dot'" in capsys.readouterr().err
 
 
-def test_rules_verified_in_worker_processes_come_back_in_order():
+def test_rules_verified_in_worker_processes_come_back_in_order_lane_by_lane():
     from verification.rules import get_rule
     from verification.verify import verify_rules
 
     rules = [get_rule("sum_dx"), get_rule("dot_dw")]
-    results = verify_rules(rules, examples=32, jobs=2)
-    assert [r.rule.name for r in results] == ["sum_dx", "dot_dw"]
+    results = verify_rules(rules, dtype=["float32", "float64"], examples=32, jobs=2)
+    assert [(r.rule.name, r.dtype) for r in results] == [("sum_dx", "float32"), ("dot_dw", "float32"),
+                                                         ("sum_dx", "float64"), ("dot_dw", "float64")]
     assert all(r.passed and r.examples >= 32 and r.compilations >= 1 for r in results)
     assert {"jacfwd", "jacrev", "grad"} <= set(results[1].oracles)

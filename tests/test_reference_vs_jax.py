@@ -20,18 +20,16 @@ TEST = "test_rule_matches_every_oracle"
 
 @pytest.fixture(scope="session")
 def verified(request) -> dict:
-    """Every selected (rule, lane) of the test below, verified once, in one worker process per
-    core (each rule is independent), with the active profile's number of examples."""
+    """Every rule selected in the test below, verified once in each selected lane, in one worker
+    process per core (each rule is independent), with the active profile's number of examples."""
     selected: dict[np.dtype, list] = {}
     for item in request.session.items:
         if getattr(item, "originalname", None) == TEST:
             params = item.callspec.params
             selected.setdefault(np.dtype(params["dtype"]), []).append(params["rule"])
-    results = {}
-    for dtype, rules in selected.items():
-        for result in verify_rules(rules, dtype=dtype, examples=settings.default.max_examples, jobs=os.cpu_count() or 1):
-            results[result.rule.name, dtype.name] = result
-    return results
+    rules = list({rule.name: rule for chosen in selected.values() for rule in chosen}.values())
+    results = verify_rules(rules, dtype=list(selected), examples=settings.default.max_examples, jobs=os.cpu_count() or 1)
+    return {(result.rule.name, result.dtype): result for result in results}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)

@@ -96,32 +96,38 @@ def _verify_named(name: str, dtype: str, examples: int, random_seed: int) -> tup
 def verify_rules(rules, *, dtype=np.float64, examples: int = 50, random_seed: int = 0, jobs: int = 1,
                  progress=None) -> list[RuleResult]:
     """:func:`verify_rule` for each of ``rules``, in ``jobs`` worker processes (each rule is
-    independent: its own draws, its own compilations).  ``progress(rule)`` is called as each
-    rule finishes.  Results come back in the order of ``rules``."""
+    independent: its own draws, its own compilations).  ``dtype`` is one lane or a sequence of
+    lanes; the results come back lane by lane, each in the order of ``rules``.  ``progress(rule)``
+    is called as each (rule, lane) finishes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    rules, dtype = list(rules), np.dtype(dtype)
+    rules = list(rules)
+    lanes = [np.dtype(d) for d in dtype] if isinstance(dtype, list | tuple) else [np.dtype(dtype)]
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs: expected an int >= 1, got {jobs!r}")
-    if jobs == 1 or len(rules) == 1:
+    tasks = [(rule, lane) for lane in lanes for rule in rules]
+    if jobs == 1 or len(tasks) == 1:
         results = []
-        for rule in rules:
-            results.append(verify_rule(rule, dtype=dtype, examples=examples, random_seed=random_seed))
+        for rule, lane in tasks:
+            results.append(verify_rule(rule, dtype=lane, examples=examples, random_seed=random_seed))
             if progress is not None:
                 progress(rule)
         return results
-    results: dict[str, RuleResult] = {}
+    results: dict[tuple[str, str], RuleResult] = {}
+    # one pool for every lane: workers start once, and take the tasks in order, so each switches
+    # lane (and clears JAX's caches) about once
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_verify_named, rule.name, dtype.name, examples, random_seed): rule for rule in rules}
+        futures = {pool.submit(_verify_named, rule.name, lane.name, examples, random_seed): (rule, lane)
+                   for rule, lane in tasks}
         for future in as_completed(futures):
-            rule = futures[future]
+            rule, lane = futures[future]
             count, oracles, failure, report, compilations = future.result()
-            results[rule.name] = RuleResult(rule=rule, dtype=dtype.name, examples=count, oracles=oracles,
-                                            failure=failure, report=report, compilations=compilations)
+            results[rule.name, lane.name] = RuleResult(rule=rule, dtype=lane.name, examples=count, oracles=oracles,
+                                                       failure=failure, report=report, compilations=compilations)
             if progress is not None:
                 progress(rule)
-    return [results[rule.name] for rule in rules]
+    return [results[rule.name, lane.name] for rule, lane in tasks]
 
 
 def time_verification(rules, *, dtype=np.float64, examples: int = 1000, random_seed: int = 0, jobs: int = 1,
