@@ -165,6 +165,16 @@ def test_worst_entry_is_the_largest_mismatch():
     assert c.worst_index == (1, 1) and [m[0] for m in c.mismatches] == [(1, 1), (1, 0)]
 
 
+def test_passing_comparison_names_the_entry_closest_to_its_tolerance():
+    """Not the largest difference: 1e6 + 1 ulp differs by more than 1 + 2 ulps, yet uses less of
+    its (relative) tolerance."""
+    expected = np.array([1e6, 1.0])
+    actual = np.array([np.nextafter(1e6, 2e6), 1.0 + 2 * np.finfo(np.float64).eps])
+    c = compare(actual, expected, rule="r", oracle="jacfwd")
+    assert c.ok and c.worst_index == (1,)
+    assert c.worst_allowed == pytest.approx(4 * np.finfo(np.float64).eps * 1.0, rel=1e-6)
+
+
 def test_vjp_of_a_million_entries_forms_no_jacobian():
     """A 10⁶ × 10⁶ Jacobian would need 8 TB; the vjp form checks along directions in O(n) memory."""
     x = np.random.default_rng(0).standard_normal(1_000_000)
