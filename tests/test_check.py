@@ -12,6 +12,7 @@ from verification import assert_derivative, check_derivative, lane, verify_deriv
 from verification import strategies as S
 from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, compare, tolerance
 from verification.noise import rounding_noise
+from verification.oracles import plain_oracle
 
 LANES = ["float64", "float32"]
 
@@ -173,6 +174,23 @@ def test_passing_comparison_names_the_entry_closest_to_its_tolerance():
     c = compare(actual, expected, rule="r", oracle="jacfwd")
     assert c.ok and c.worst_index == (1,)
     assert c.worst_allowed == pytest.approx(4 * np.finfo(np.float64).eps * 1.0, rel=1e-6)
+
+
+def test_the_reverse_oracles_run_in_reverse_mode():
+    """jacrev and grad are the reverse-mode witnesses beside jacfwd: on a function whose reverse
+    rule is (on purpose) 3 times its derivative, they return that rule's value."""
+    @jax.custom_vjp
+    def f(x):
+        return jnp.sin(x)
+
+    f.defvjp(lambda x: (jnp.sin(x), x), lambda x, g: (3 * jnp.cos(x) * g,))
+    x = np.array([0.3, 1.2])
+    with lane(np.float64):
+        for name in ("jacrev", "grad"):
+            run = plain_oracle(lambda x: jnp.sum(f(x)), wrt=(0,), form="jacobian", name=name, static={}, nargs=1,
+                               scalar_output=True, dtype=np.float64)
+            (value,) = run((x[None],), ())
+            np.testing.assert_allclose(np.asarray(value)[0], 3 * np.cos(x), err_msg=name)
 
 
 def test_vjp_of_a_million_entries_forms_no_jacobian():

@@ -53,6 +53,7 @@ def test_planted_mistake_is_rejected(rule, hint, dtype):
     assert f"{rule.name}: derivative" in message and "DISAGREES" in message
     assert f"worst entry: {result.failure.worst_index}" in message
     assert hint in message
+    assert result.failure.oracle == rule.oracles[0]  # the first comparison that failed, as the report lists them
 
 
 def test_relu_derivative_one_at_the_kink_is_rejected():
