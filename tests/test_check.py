@@ -193,6 +193,29 @@ def test_the_reverse_oracles_run_in_reverse_mode():
             np.testing.assert_allclose(np.asarray(value)[0], 3 * np.cos(x), err_msg=name)
 
 
+def test_reverse_over_reverse_runs_in_reverse_mode_twice():
+    """The hvp oracle rev-over-rev differentiates the gradient in reverse mode: F = Σ −cos x has
+    the gradient g(x) = sin x, whose reverse rule is (on purpose) 3 cos x, so rev-over-rev gives
+    3 cos(x)·v where forward mode could not run at all (g has no forward rule)."""
+    @jax.custom_vjp
+    def g(x):
+        return jnp.sin(x)
+
+    g.defvjp(lambda x: (jnp.sin(x), x), lambda x, u: (3 * jnp.cos(x) * u,))
+
+    @jax.custom_jvp
+    def F(x):
+        return jnp.sum(-jnp.cos(x))
+
+    F.defjvp(lambda primals, tangents: (F(primals[0]), jnp.vdot(g(primals[0]), tangents[0])))
+    x, v = np.array([0.3, 1.2]), np.array([1.0, -2.0])
+    with lane(np.float64):
+        run = plain_oracle(F, wrt=(0,), form="hvp", name="rev-over-rev", static={}, nargs=1, scalar_output=True,
+                           dtype=np.float64)
+        (value,) = run((x[None],), (v[None],))
+    np.testing.assert_allclose(np.asarray(value)[0], 3 * np.cos(x) * v)
+
+
 def test_vjp_of_a_million_entries_forms_no_jacobian():
     """A 10⁶ × 10⁶ Jacobian would need 8 TB; the vjp form checks along directions in O(n) memory."""
     x = np.random.default_rng(0).standard_normal(1_000_000)
