@@ -142,6 +142,26 @@ def test_tolerance_holds_from_both_sides(dtype):
     assert not over.passed and all(c.worst_index == (1,) for c in over.failures)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_many_points_are_held_to_the_tolerance_of_one(dtype):
+    """verify_derivative's batched check is as strict as check_derivative: with atol given, an
+    error of 1.5·atol fails and one of 0.5·atol passes."""
+    f = lambda x: jnp.sum(jnp.sin(x))  # noqa: E731
+    atol = 1e-3
+    over = verify_derivative(f, lambda x: np.cos(x) + 1.5 * atol, S.vectors(), examples=64, dtype=dtype, atol=atol, rtol=0)
+    under = verify_derivative(f, lambda x: np.cos(x) + 0.5 * atol, S.vectors(), examples=64, dtype=dtype, atol=atol, rtol=0)
+    assert not over.passed and under.passed, (str(over), str(under))
+
+
+def test_the_float64_lane_is_strict_to_float64_precision():
+    """The hand derivative's own noise (float32 against float64, scaled by ε₆₄/ε₃₂) does not widen
+    the float64 tolerance to float32's: an error of 1e-9 relative fails there."""
+    f = lambda x: jnp.sum(jnp.sin(x))  # noqa: E731
+    x = np.array([0.3, 1.1, -2.0])
+    assert check_derivative(f, np.cos, x, dtype="float64").passed
+    assert not check_derivative(f, lambda x: np.cos(x) * (1 + 1e-9), x, dtype="float64").passed
+
+
 def test_noise_estimate_covers_the_real_rounding_error():
     """1 − tanh²(18.25) is all rounding in float64: the true value is 4e^{-36.5}/(1 + e^{-36.5})²."""
     truth = 4 * np.exp(-36.5) / (1 + np.exp(-36.5)) ** 2
