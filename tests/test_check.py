@@ -174,6 +174,27 @@ def test_noise_estimate_covers_the_real_rounding_error():
     assert 0 < float(noise) <= 2 * np.finfo(np.float64).eps * abs(float(value))
 
 
+def test_noise_model_is_pinned_from_both_sides():
+    """The noise is the largest deviation of the perturbed evaluations, per the documented model
+    (a few ulps per operation, 8 for a library function plus its argument's one, √K ulps of the
+    terms for a sum of K), not a wider or narrower one.  Ratios are to that model's bound; the
+    bound can be exceeded slightly because each perturbed value is itself rounded."""
+    eps = np.finfo(np.float64).eps
+    rng = np.random.default_rng(0)
+    with lane(np.float64):
+        x, y = rng.uniform(1, 1.4, 1000), rng.uniform(1, 1.4, 1000)
+        value, noise = (np.asarray(a) for a in rounding_noise(lambda a, b: a * b)(0, x, y))
+        ratio = noise / (eps * np.abs(value))
+        assert ratio.max() <= 2.0 and ratio.mean() >= 0.7  # the largest of 8 deviations, not their mean
+        z = np.linspace(-3, 3, 200)
+        value, noise = (np.asarray(a) for a in rounding_noise(jnp.exp)(0, z))
+        ratio = noise / (eps * value * (np.abs(z) + 8))
+        assert ratio.max() <= 1.25 and ratio.mean() >= 0.6
+        K = 10_000
+        value, noise = rounding_noise(jnp.sum)(0, np.ones(K))
+        assert 0.5 <= float(noise) / (eps * np.sqrt(K) * K) <= 1.25
+
+
 def test_oracle_zero_is_named_not_a_huge_relative_error():
     c = compare([1e-3, 1.0], [0.0, 1.0], rule="r", oracle="jacfwd")
     text = str(c)
