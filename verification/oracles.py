@@ -30,6 +30,7 @@ configuration is never changed.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -148,21 +149,16 @@ rounding from the terms of each sum, not from one order, so it covers either.  O
 jaxlib does not know are left out."""
 
 
+@functools.cache
 def _compile_options() -> dict:
     """:data:`CPU_COMPILE_OPTIONS` where the default backend is a CPU that accepts them, else none."""
-    if "options" not in _OPTIONS:
-        options = {}
-        if jax.default_backend() == "cpu":
-            try:
-                jax.jit(lambda x: x + 1, compiler_options=CPU_COMPILE_OPTIONS)(np.float32(0))
-                options = CPU_COMPILE_OPTIONS
-            except Exception:  # an older or newer jaxlib without these options: its defaults
-                options = {}
-        _OPTIONS["options"] = options
-    return _OPTIONS["options"]
-
-
-_OPTIONS: dict[str, dict] = {}
+    if jax.default_backend() != "cpu":
+        return {}
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=CPU_COMPILE_OPTIONS)(np.float32(0))
+    except Exception:  # an older or newer jaxlib without these options: its defaults
+        return {}
+    return CPU_COMPILE_OPTIONS
 
 
 def _jit(run: Callable) -> Callable:

@@ -69,7 +69,7 @@ def verify_rule(rule: Rule, *, dtype=np.float64, examples: int = 50, random_seed
 
 @dataclass
 class VerificationTiming:
-    """How long verifying a set of rules took, end to end, in one process."""
+    """How long verifying a set of rules took, end to end, in as many worker processes as asked."""
 
     dtype: str
     examples: int
