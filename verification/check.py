@@ -37,7 +37,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from reference.checks import as_real_array
-from verification.compare import Comparison, compare, tolerance
+from verification.compare import Comparison, compare, entries_agree, tolerance
 from verification.oracles import (
     DIRECTIONAL,
     DTYPES,
@@ -612,8 +612,9 @@ def _batch_failures(spec: _Spec, lane_: _Lane, points: list[tuple], stats: dict[
             if any(m.shape != value.shape[1:] for m in mine):
                 failing.update(members)
                 continue
-            bad = ~np.all((np.abs(np.stack(mine) - value) <= tolerance(value, noise, dtype=lane_.dtype, rtol=spec.rtol,
-                                                                      atol=spec.atol)).reshape(len(members), -1), axis=1)
+            agree, _ = entries_agree(np.stack(mine), value, noise, dtype=lane_.dtype, rtol=spec.rtol, atol=spec.atol,
+                                     batched=True)
+            bad = ~agree.reshape(len(members), -1).all(axis=1)
             failing.update(np.array(members)[bad].tolist())
         hands = []
         for r, (args, directions) in enumerate(rows):
@@ -636,7 +637,8 @@ def _batch_failures(spec: _Spec, lane_: _Lane, points: list[tuple], stats: dict[
                 H = np.stack([np.asarray(hands[r][part], np.float64) for r in usable])
                 E, S = expected[usable], sigma[usable]
                 diff = np.abs(H - E)
-                ok = (diff <= tolerance(E, S, dtype=lane_.dtype, rtol=spec.rtol, atol=spec.atol)).reshape(len(usable), -1).all(axis=1)
+                agree, _ = entries_agree(H, E, S, dtype=lane_.dtype, rtol=spec.rtol, atol=spec.atol, batched=True)
+                ok = agree.reshape(len(usable), -1).all(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rel = np.where(E != 0, diff / np.abs(E), 0.0)
                 stats.setdefault(name, OracleStats()).add(float(diff.max(initial=0.0)), float(rel.max(initial=0.0)), bool(ok.all()))

@@ -46,6 +46,19 @@ def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: floa
     return NOISE_FACTOR * noise + RELATIVE_ULPS * float(finfo.eps) * oracle + float(finfo.tiny / finfo.eps)
 
 
+def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = None,
+                  atol: float | None = None, batched: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The verdict, entry by entry: ``(agree, allowed)`` for arrays of one shape.  The one place
+    that decides whether a derivative's entry passes: :func:`compare` (one point, reported) and
+    the checker's vectorised filter over a batch of points both call it.  NaN never agrees.
+    ``batched``: axis 0 indexes points, each judged on its own."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol), expected.shape)
+    with np.errstate(invalid="ignore"):
+        agree = np.abs(actual - expected) <= allowed
+    return agree, allowed
+
+
 def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None) -> str:
     """How the tolerance of a comparison was chosen, in one line."""
     if rtol is not None or atol is not None:
@@ -187,10 +200,10 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
                   actual_shape=actual.shape, note=note, inputs=inputs or {})
     if actual.shape != expected.shape:
         return Comparison(ok=False, hint=_shape_hint(actual, expected, out_ndim), **common)
-    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol), expected.shape)
+    agree, allowed = entries_agree(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol)
     diff = np.abs(actual - expected)
     diff = np.where(np.isnan(diff), np.inf, diff)
-    bad = ~(diff <= allowed)
+    bad = ~agree
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
         nonzero = expected != 0
