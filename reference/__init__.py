@@ -21,22 +21,56 @@ mismatch, or a point outside a rule's domain (a zero divisor, decision D6) raise
 Every message names the argument.
 """
 
-import importlib as _importlib
+from reference import activations as _activations
+from reference import chain as _chain
+from reference import elementwise as _elementwise
+from reference import expansion as _expansion
+from reference import jacobian as _jacobian
+from reference import layers as _layers
+from reference import loss as _loss
+from reference import matrices as _matrices
+from reference import neuron as _neuron
+from reference import normalization as _normalization
+from reference import norms as _norms
+from reference import reduction as _reduction
+from reference import scalar as _scalar
+from reference import softmax as _softmax
+from reference import training as _training
+from reference.activations import *  # noqa: F403
+from reference.chain import *  # noqa: F403
+from reference.elementwise import *  # noqa: F403
+from reference.expansion import *  # noqa: F403
+from reference.jacobian import *  # noqa: F403
+from reference.layers import *  # noqa: F403
+from reference.loss import *  # noqa: F403
+from reference.matrices import *  # noqa: F403
+from reference.neuron import *  # noqa: F403
+from reference.normalization import *  # noqa: F403
+from reference.norms import *  # noqa: F403
+from reference.reduction import *  # noqa: F403
+from reference.scalar import *  # noqa: F403
+from reference.softmax import *  # noqa: F403
+from reference.training import *  # noqa: F403
 
 TOPICS = ("jacobian", "scalar", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training",
           "layers", "softmax", "activations", "norms", "normalization", "matrices")
-"""The topic modules: the paper's, in its order, then the rules beyond it.  Every public function or class a topic module
-defines is exported here, so adding a rule is adding a function to its topic module."""
-
-
-def _public_names(module) -> list[str]:
-    return [name for name, value in vars(module).items()
-            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__ and callable(value)]
-
+"""The topic modules: the paper's, in its order, then the rules beyond it.  Each lists its public functions in its
+``__all__``, and this package re-exports them with a star import (a form type checkers and editors follow), so adding
+a rule is adding a function to its topic module and its name to that module's ``__all__``."""
 
 __all__: list[str] = []
-for _topic in TOPICS:
-    _module = _importlib.import_module(f"reference.{_topic}")
-    for _name in _public_names(_module):
-        globals()[_name] = getattr(_module, _name)
-        __all__.append(_name)
+__all__ += _jacobian.__all__
+__all__ += _scalar.__all__
+__all__ += _elementwise.__all__
+__all__ += _expansion.__all__
+__all__ += _reduction.__all__
+__all__ += _chain.__all__
+__all__ += _neuron.__all__
+__all__ += _loss.__all__
+__all__ += _training.__all__
+__all__ += _layers.__all__
+__all__ += _softmax.__all__
+__all__ += _activations.__all__
+__all__ += _norms.__all__
+__all__ += _normalization.__all__
+__all__ += _matrices.__all__

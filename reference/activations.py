@@ -13,6 +13,8 @@ import numpy as np
 
 from reference.checks import as_real_array
 
+__all__ = ["sigmoid", "sigmoid_derivative", "tanh_derivative", "softplus", "softplus_derivative"]
+
 
 def sigmoid(z) -> np.ndarray:
     r"""$\sigma(z) = 1/(1 + e^{-z})$, computed as $1/(1 + e)$ for $z \ge 0$ and $e/(1 + e)$ for $z < 0$, $e = e^{-|z|}$."""

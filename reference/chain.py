@@ -16,6 +16,11 @@ import numpy as np
 
 from reference.checks import as_real_array, as_vector
 
+__all__ = [
+    "single_variable_chain", "total_derivative", "total_derivative_aliased", "vector_chain",
+    "vector_chain_diagonal"
+]
+
 
 def single_variable_chain(dy_du, du_dx) -> np.ndarray:
     r"""Rules ``chain_single_variable``/``scalar_chain``: $\frac{dy}{dx} = \frac{dy}{du}\frac{du}{dx}$, u = g(x)."""

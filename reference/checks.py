@@ -106,9 +106,10 @@ def check_learning_rate(learning_rate) -> float:
     """``learning_rate`` must be a finite real number > 0."""
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
         raise TypeError(f"learning_rate: expected a real number, got {type(learning_rate).__name__} {learning_rate!r}")
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
+    rate = float(learning_rate)
+    if not np.isfinite(rate) or rate <= 0:
         raise ValueError(f"learning_rate: must be a finite number > 0, got {learning_rate}")
-    return float(learning_rate)
+    return rate
 
 
 def check_data(X, y) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,11 @@ import numpy as np
 
 from reference.checks import as_real_array, as_vector, nonzero, same_length
 
+__all__ = [
+    "diagonal_jacobian", "unary_jacobian", "binary_general_jacobian", "add_jacobian_w", "add_jacobian_x",
+    "sub_jacobian_w", "sub_jacobian_x", "mul_jacobian_w", "mul_jacobian_x", "div_jacobian_w", "div_jacobian_x"
+]
+
 
 def diagonal_jacobian(partials) -> np.ndarray:
     r"""Rule ``ew_diagonal_condition``: $\operatorname{diag}(\partial y_i/\partial w_i)$.

@@ -13,6 +13,11 @@ import numpy as np
 
 from reference.checks import as_scalar, as_vector
 
+__all__ = [
+    "scalar_add_jacobian_x", "scalar_add_jacobian_z", "scalar_mul_jacobian_x", "scalar_mul_jacobian_z",
+    "scalar_sub_jacobian_x", "scalar_sub_jacobian_z", "scalar_div_jacobian_x", "scalar_div_jacobian_z"
+]
+
 
 def _args(x, z):
     return as_vector("x", x), as_scalar("z", z)

@@ -18,6 +18,8 @@ import numpy as np
 
 from reference.checks import as_real_array
 
+__all__ = ["jacobian_from_gradients", "identity_jacobian", "finite_difference_jacobian"]
+
 
 def jacobian_from_gradients(gradients: Sequence[Callable[[np.ndarray], np.ndarray]], x) -> np.ndarray:
     r"""Rule ``jacobian_numerator_layout``: stack the gradients $\nabla f_i(\mathbf{x})$ as rows.

@@ -12,6 +12,8 @@ import numpy as np
 
 from reference.checks import as_real_array, as_vector
 
+__all__ = ["matvec_jacobian_x", "matvec_jacobian_W", "affine_layer_grads"]
+
 
 def _matvec_args(W, x):
     W, x = as_real_array("W", W, ndim=2), as_vector("x", x)

@@ -15,6 +15,12 @@ import numpy as np
 
 from reference.checks import as_real_array, as_scalar, batch
 
+__all__ = [
+    "loss_and_grads", "mse_loss", "mse_loss_grad_w", "mse_loss_grad_b", "residual_jacobian_w",
+    "residual_jacobian_b", "fold_bias", "append_ones", "mse_loss_grad_folded", "gradient_descent_step",
+    "mse_loss_hessian", "mse_loss_hvp"
+]
+
 
 def _activity(w, b, X):
     """z = Xw + b and the active mask 1[z > 0] (ReLU' with 0 at the kink, D2)."""

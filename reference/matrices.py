@@ -11,6 +11,8 @@ import numpy as np
 
 from reference.checks import as_real_array
 
+__all__ = ["logdet_grad", "inverse_jacobian", "trace_product_grad"]
+
 
 def _invertible(rule, A):
     """A as a square, numerically invertible matrix and its inverse, or a ValueError naming A."""

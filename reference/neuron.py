@@ -11,6 +11,11 @@ import numpy as np
 
 from reference.checks import as_real_array, as_scalar, as_vector, same_length
 
+__all__ = [
+    "affine", "affine_grad_w", "affine_grad_b", "relu", "relu_derivative", "relu_jacobian", "neuron_activation",
+    "neuron_activation_grad_w", "neuron_activation_grad_b", "neuron_activation_grad_x"
+]
+
 
 def affine(w, b, x) -> np.ndarray:
     r"""The neuron's pre-activation, $z = \mathbf{w}\cdot\mathbf{x} + b$.

@@ -16,6 +16,8 @@ import numpy as np
 
 from reference.checks import as_scalar, as_vector, same_length
 
+__all__ = ["layer_norm", "layer_norm_jacobian"]
+
 EPS = 1e-5
 """The default $\\varepsilon$, as in ``torch.nn.LayerNorm`` and ``flax.linen.LayerNorm``."""
 

@@ -11,6 +11,11 @@ import numpy as np
 
 from reference.checks import as_real_array, as_vector
 
+__all__ = [
+    "quadratic_form_grad", "quadratic_form_hessian", "quadratic_form_hvp", "sq_norm_grad", "l2_norm_grad",
+    "frobenius_sq_grad", "least_squares_grad"
+]
+
 
 def _square(A):
     A = as_real_array("A", A, ndim=2)

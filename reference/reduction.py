@@ -16,6 +16,8 @@ import numpy as np
 from reference import elementwise
 from reference.checks import as_real_array, as_scalar, as_vector, same_length
 
+__all__ = ["sum_grad", "sum_grad_x", "sum_scaled_grad_x", "sum_scaled_grad_z", "dot", "dot_grad_w", "dot_grad_x"]
+
 
 def sum_grad(f_jacobian) -> np.ndarray:
     r"""Rule ``sum_general``: $\partial\,\operatorname{sum}(\mathbf{f}(\mathbf{x}))/\partial\mathbf{x} = \vec{1}^T\,\partial\mathbf{f}/\partial\mathbf{x}$.

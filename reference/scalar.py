@@ -12,6 +12,11 @@ import numpy as np
 
 from reference.checks import as_real_array
 
+__all__ = [
+    "constant_rule", "const_multiple_rule", "power_rule", "sum_rule", "difference_rule", "product_rule",
+    "gradient"
+]
+
 
 def constant_rule(x) -> np.ndarray:
     r"""Rule ``scalar_constant``: $\frac{d}{dx} c = 0$. Returns zeros shaped like ``x``."""

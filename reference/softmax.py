@@ -16,6 +16,11 @@ import numpy as np
 
 from reference.checks import as_vector, same_length
 
+__all__ = [
+    "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy", "softmax_jacobian", "log_softmax_jacobian",
+    "logsumexp_grad", "logsumexp_hessian", "logsumexp_hvp", "softmax_cross_entropy_grad"
+]
+
 
 def _shifted(z):
     """The logits minus their maximum, and log Σ exp of those (finite: the sum is in [1, n])."""

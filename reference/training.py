@@ -25,6 +25,8 @@ import numpy as np
 from reference.checks import as_real_array, check_data, check_initial, check_learning_rate, check_steps
 from reference.loss import _loss_and_grads, gradient_descent_step
 
+__all__ = ["TrainResult", "TrainingDiverged", "stable_learning_rate", "train"]
+
 
 @dataclass(frozen=True)
 class TrainResult:
