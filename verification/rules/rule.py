@@ -1,15 +1,19 @@
-"""``Rule``: one row of the rule table, declared the way a user declares a check of their own."""
+"""``Rule``: one row of the rule table, declared the way a user declares a check of their own;
+``twins`` and ``per_argument``, the two shorthands rows are written with; ``SpecialPoint``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 
-from verification.oracles import FORMS
+from verification.oracles import FORMS, lane, oracle_names
 
 SOURCES = ("paper", "extension")
 
@@ -33,7 +37,8 @@ class Rule:
         wrt: the index, or a tuple of indices, of the argument(s) differentiated.
         form: ``"jacobian"``, ``"jvp"``, ``"vjp"``, ``"hessian"`` or ``"hvp"``.
         static: indices of arguments that are not arrays (an integer power n).
-        references: the public ``reference`` functions the row demonstrates (the table lists them).
+        references: the public ``reference`` functions the row demonstrates (the table lists
+            them); by default ``(derivative,)``, for a row whose derivative is one of them.
         source: ``"paper"`` or ``"extension"`` (beyond the paper); groups the table.
         kinks: the policy at a point where ``function`` is not differentiable (see
             :func:`verification.check_derivative`).
@@ -67,6 +72,7 @@ class Rule:
             if not callable(getattr(self, field_name)):
                 raise TypeError(f"{self.name}: {field_name}: expected a callable")
         object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "references", tuple(self.references) or (self.derivative,))
         wrt = self.wrt if isinstance(self.wrt, int) else tuple(self.wrt)
         for i in (wrt,) if isinstance(wrt, int) else wrt:
             if not 0 <= i < len(self.args):
@@ -80,18 +86,11 @@ class Rule:
     @property
     def oracles(self) -> tuple[str, ...]:
         """The JAX oracles that apply (``grad`` only for a scalar function: decided per point)."""
-        from verification.oracles import oracle_names
-
         return oracle_names(self.form, scalar_output=self.scalar_output)
 
     @cached_property
     def scalar_output(self) -> bool:
         """Whether ``function`` returns a scalar, judged at the simplest point of its domain."""
-        import jax
-        from hypothesis import Phase, find, settings
-
-        from verification.oracles import lane
-
         point = find(self.inputs(np.dtype(np.float64)), lambda _: True,
                      settings=settings(database=None, phases=(Phase.generate, Phase.shrink)))
         with lane(np.float64):
@@ -102,3 +101,25 @@ class Rule:
         return dict(wrt=self.wrt, form=self.form, primal=self.primal, kinks=self.kinks, static=self.static,
                     names=self.args, name=self.name, note=self.note)
 
+
+def twins(f: Callable) -> dict[str, Callable]:
+    """A row's ``function`` and ``primal`` from one function written over an array module:
+    ``f(*args, xp=...)`` with ``xp = jax.numpy`` is what JAX differentiates, with ``xp = numpy``
+    the NumPy primal whose value must equal it.  Spread into a row: ``Rule(**twins(f), ...)``."""
+    return {"function": partial(f, xp=jnp), "primal": partial(f, xp=np)}
+
+
+def per_argument(*rows: dict, **shared) -> tuple[Rule, ...]:
+    """One row per argument of the same function: ``rows[i]`` (the fields that differ: name,
+    formula, derivative, ...) is differentiated with respect to argument i; ``shared`` holds the
+    fields they have in common (function, args, inputs, ...)."""
+    return tuple(Rule(wrt=i, **shared, **row) for i, row in enumerate(rows))
+
+
+@dataclass(frozen=True)
+class SpecialPoint:
+    """A point where a rule's convention decides the answer, checked exactly rather than drawn."""
+
+    rule: str
+    args: tuple
+    why: str
