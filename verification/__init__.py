@@ -8,7 +8,7 @@ configuration: each check runs inside a scoped precision :func:`lane`.
 
 The names below are imported on first use, so that importing the package (as the pytest plugin
 does when pytest starts) does not import JAX.  ``train`` is the subpackage
-:mod:`verification.train`, which, called, trains (:func:`verification.train.train`).
+:mod:`verification.train`; its function :func:`verification.train.train` trains.
 """
 
 from __future__ import annotations
