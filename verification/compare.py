@@ -1,8 +1,10 @@
 r"""Compare a hand-written derivative with an oracle, and say what is wrong when they differ.
 
-Tolerance, per entry $k$, never scaled by the array's size:
+Tolerance, per entry $k$ of one compared array (a derivative's leaf at one point), never scaled
+by the array's size:
 
-$$ |\text{derivative}_k - \text{oracle}_k| \le C\,\max(\sigma_k, \rho_k) + R\,\epsilon\,|\text{oracle}_k| + \text{tiny} $$
+$$ |\text{derivative}_k - \text{oracle}_k| \le \max\Big(C\,\max(\sigma_k, \rho_k) + R\,\epsilon\,|\text{oracle}_k| + \text{tiny},\;
+   S\,\epsilon\,\max_j |\text{oracle}_j|\Big) $$
 
 - $\sigma_k$ is the rounding noise of the oracle's entry, measured from its own computation
   by perturbed re-evaluation (:mod:`verification.noise`): where terms cancel or a function
@@ -14,6 +16,15 @@ $$ |\text{derivative}_k - \text{oracle}_k| \le C\,\max(\sigma_k, \rho_k) + R\,\e
 - tiny is the smallest normal number divided by $\epsilon$: XLA flushes subnormal results to
   zero where NumPy keeps them, and a value that passed through the subnormal range carries an
   error of about the smallest normal number relative to its own last bits.
+- The second bound is the *scale rule*, $S$ = ``SCALE_ULPS``: wrong is not the same as
+  inaccurate.  The scale is the largest entry of the oracle's array (the whole leaf at one
+  point; per point when a batch is judged): every use of a derivative (a gradient step, a
+  product with a vector, a chain rule) adds its entries into results of that size, where an
+  error below a few ulps of the largest entry is rounded away.  A correct formula that loses
+  relative accuracy in its tiny entries, $(1 + \tanh(x/2))/2$ for $\sigma(x)$ at $x = -50$
+  (0 against $1.9\cdot10^{-22}$), therefore passes, and the comparison notes the entries that
+  passed by this rule alone (:func:`lost_accuracy_note`).  ``entrywise=True`` drops it: every
+  entry is judged against its own rounding only.
 
 Explicit ``rtol``/``atol`` replace the whole rule by $\text{atol} + \text{rtol}\,|\text{oracle}_k|$.
 
@@ -34,37 +45,60 @@ spread of 8 perturbed evaluations); their difference can reach twice that, and 8
 factor 4 for a hand formula whose own rounding is larger than JAX's."""
 RELATIVE_ULPS = 4.0
 """R above: the final rounding of each side, half an ulp each, with a margin."""
+SCALE_ULPS = 4.0
+r"""S above: the rounding of the derivative's largest entry on each side (half an ulp each), with
+the margin of ``RELATIVE_ULPS``.  Kept below 8 so that a relative error of $10^{-3}$ on an entry
+of $10^{-3}$ of the scale still fails in float32 ($10^{-6} > 4\epsilon_{32} = 4.8\cdot10^{-7}$)."""
 
 
-def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: float | None = None) -> np.ndarray:
-    """The allowed |derivative − oracle| per entry (see the module docstring)."""
+def _scale(oracle: np.ndarray, batched: bool) -> np.ndarray:
+    """The derivative's scale: max |oracle| over the array, or over each point's entries (axis 0
+    indexing points) when ``batched``; shaped to broadcast against ``oracle``."""
+    finite = np.where(np.isfinite(oracle), oracle, 0.0)
+    if batched and finite.ndim >= 1:
+        return finite.reshape(finite.shape[0], -1).max(axis=1, initial=0.0).reshape((-1,) + (1,) * (finite.ndim - 1))
+    return np.asarray(finite.max(initial=0.0))
+
+
+def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: float | None = None,
+              entrywise: bool = False, batched: bool = False) -> np.ndarray:
+    """The allowed |derivative − oracle| per entry (see the module docstring).  ``entrywise``:
+    without the scale rule; ``batched``: axis 0 indexes points, each with its own scale."""
     oracle = np.abs(np.asarray(oracle, dtype=np.float64))
     if rtol is not None or atol is not None:
         return (atol or 0.0) + (rtol or 0.0) * oracle
     finfo = np.finfo(dtype)
+    eps = float(finfo.eps)
     noise = np.where(np.isfinite(noise), noise, 0.0)
-    return NOISE_FACTOR * noise + RELATIVE_ULPS * float(finfo.eps) * oracle + float(finfo.tiny / finfo.eps)
+    own = NOISE_FACTOR * noise + RELATIVE_ULPS * eps * oracle + float(finfo.tiny / finfo.eps)
+    if entrywise:
+        return own
+    return np.maximum(own, SCALE_ULPS * eps * _scale(oracle, batched))
 
 
 def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = None,
-                  atol: float | None = None, batched: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                  atol: float | None = None, batched: bool = False,
+                  entrywise: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The verdict, entry by entry: ``(agree, allowed)`` for arrays of one shape.  The one place
     that decides whether a derivative's entry passes: :func:`compare` (one point, reported) and
     the checker's vectorised filter over a batch of points both call it.  NaN never agrees.
-    ``batched``: axis 0 indexes points, each judged on its own."""
+    ``batched``: axis 0 indexes points, each judged on its own (and with its own scale);
+    ``entrywise``: every entry against its own rounding only, without the scale rule."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol), expected.shape)
+    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise,
+                                        batched=batched), expected.shape)
     with np.errstate(invalid="ignore"):
         agree = np.abs(actual - expected) <= allowed
     return agree, allowed
 
 
-def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None) -> str:
+def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None, *, entrywise: bool = False) -> str:
     """How the tolerance of a comparison was chosen, in one line."""
     if rtol is not None or atol is not None:
         return f"|derivative − oracle| ≤ {atol or 0.0:.3g} + {rtol or 0.0:.3g}·|oracle| (given)"
     eps = float(np.finfo(dtype).eps)
-    return (f"|derivative − oracle| ≤ {NOISE_FACTOR:g}·noise + {RELATIVE_ULPS:g}ε·|oracle|, ε = {eps:.3g}; "
+    scale = "" if entrywise else f", or ≤ {SCALE_ULPS:g}ε·max|oracle| (the derivative's scale)"
+    return (f"|derivative − oracle| ≤ {NOISE_FACTOR:g}·noise + {RELATIVE_ULPS:g}ε·|oracle|{scale}, ε = {eps:.3g}; "
             "noise = rounding noise measured per entry by perturbed re-evaluation")
 
 
@@ -73,7 +107,10 @@ class Comparison:
     """The outcome of comparing one array (``actual``, the hand derivative) with an oracle.
 
     ``allowed`` is the tolerance per entry; ``max_rel_err`` is None when every differing entry
-    has an oracle of exactly 0 (a relative error is then meaningless).
+    has an oracle of exactly 0 (a relative error is then meaningless).  ``lost_accuracy`` lists
+    (index, derivative, oracle) of the entries that passed by the scale rule alone (their own
+    rounding would have failed them; at most 5, the worst first), ``n_lost_accuracy`` counts
+    them all, and ``scale`` is the largest |oracle| they were judged against.
     """
 
     rule: str
@@ -94,6 +131,9 @@ class Comparison:
     mismatches: tuple[tuple[tuple[int, ...], float, float, float], ...] = ()
     hint: str = ""
     note: str = ""
+    scale: float = 0.0
+    lost_accuracy: tuple[tuple[tuple[int, ...], float, float], ...] = ()
+    n_lost_accuracy: int = 0
     inputs: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     allowed: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -182,12 +222,13 @@ def _shape_hint(actual: np.ndarray, expected: np.ndarray, out_ndim: int | None) 
 def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "", dtype=np.float64,
             rtol: float | None = None, atol: float | None = None, note: str = "",
             inputs: dict | None = None, out_ndim: int | None = None,
-            hessian_in_ndim: int | None = None) -> Comparison:
+            hessian_in_ndim: int | None = None, entrywise: bool = False) -> Comparison:
     """Compare ``actual`` (the hand derivative) with ``expected`` (the oracle) whose rounding
     noise per entry is ``noise``.  Shapes must be equal: a shape mismatch is reported as
     such, never broadcast.  ``out_ndim`` (the number of output axes) lets the report
     recognise the denominator layout; ``hessian_in_ndim`` (a Hessian's number of input axes) lets it
-    recognise a Hessian that is not symmetric.
+    recognise a Hessian that is not symmetric.  ``entrywise``: judge every entry against its own
+    rounding only (without the scale rule of the module docstring).
 
     Example:
         >>> c = compare([2.0, 4.0], [1.0, 2.0], rule="demo", oracle="jacfwd")
@@ -196,11 +237,12 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
     """
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     common = dict(rule=rule, oracle=oracle, wrt=wrt, dtype=np.dtype(dtype).name,
-                  tolerance_text=describe_tolerance(dtype, rtol, atol), expected_shape=expected.shape,
+                  tolerance_text=describe_tolerance(dtype, rtol, atol, entrywise=entrywise), expected_shape=expected.shape,
                   actual_shape=actual.shape, note=note, inputs=inputs or {})
     if actual.shape != expected.shape:
         return Comparison(ok=False, hint=_shape_hint(actual, expected, out_ndim), **common)
-    agree, allowed = entries_agree(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol)
+    agree, allowed = entries_agree(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
+    lost, scale = _lost_accuracy(actual, expected, noise, agree, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
     diff = np.abs(actual - expected)
     diff = np.where(np.isnan(diff), np.inf, diff)
     bad = ~agree
@@ -228,9 +270,46 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         n_total=int(actual.size),
         mismatches=mismatches,
         hint="" if n_bad == 0 else explain(actual, expected, allowed, out_ndim=out_ndim, hessian_in_ndim=hessian_in_ndim),
+        scale=scale,
+        lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
+        n_lost_accuracy=len(lost),
         allowed=np.array(allowed),
         **common,
     )
+
+
+def _lost_accuracy(actual, expected, noise, agree, *, dtype, rtol, atol, entrywise) -> tuple[list, float]:
+    """The indices of the entries that agree by the scale rule alone, largest error relative to
+    the entry's own tolerance first, and the scale."""
+    if entrywise or rtol is not None or atol is not None or not actual.size:
+        return [], 0.0
+    own = tolerance(expected, noise, dtype=dtype, entrywise=True)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        diff = np.abs(actual - expected)
+        only_by_scale = agree & ~(diff <= own)
+        excess = np.where(only_by_scale, diff / np.maximum(own, np.finfo(np.float64).tiny), 0.0)
+    order = np.argsort(-excess.ravel(), kind="stable")[: int(only_by_scale.sum())]
+    return ([tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order],
+            float(_scale(np.abs(expected), batched=False)))
+
+
+def lost_accuracy_note(c: Comparison) -> str:
+    """One line on the entries of ``c`` that passed by the scale rule alone ("" when none):
+    the hand value lost relative accuracy there, within the rounding of the derivative's scale.
+
+    Example:
+        >>> import numpy as np
+        >>> c = compare(np.array([1.0, 0.0]), np.array([1.0, 1.9e-22]), rule="demo", oracle="grad")
+        >>> lost_accuracy_note(c)
+        'entry (1,): 0 against 1.9e-22; within rounding of the largest entry 1; cancellation in your formula?'
+    """
+    if not c.lost_accuracy:
+        return ""
+    idx, actual, expected = c.lost_accuracy[0]
+    more = c.n_lost_accuracy - 1
+    others = f" (and {more} more {'entry' if more == 1 else 'entries'})" if more else ""
+    return (f"entry {idx}: {actual:.3g} against {expected:.3g}{others}; within rounding of the largest entry "
+            f"{c.scale:.3g}; cancellation in your formula?")
 
 
 def _oracle_label(oracle: str) -> str:
@@ -264,6 +343,8 @@ def format_comparison(c: Comparison) -> str:
             lines.append(f"  max relative difference: {c.max_rel_err:.3g}{zero}")
     if c.hint:
         lines.append(f"  hint: {c.hint}")
+    if c.lost_accuracy:
+        lines.append(f"  lost accuracy: {lost_accuracy_note(c)}")
     if c.note and not c.ok:
         lines.append(f"  note: {c.note}")
     for name, value in c.inputs.items():

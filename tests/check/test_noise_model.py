@@ -8,18 +8,25 @@ import numpy as np
 import pytest
 
 from verification import check_derivative
-from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, tolerance
+from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, SCALE_ULPS, tolerance
 from verification.noise import rounding_noise
 from verification.precision import own_program_scope as lane
 
 LANES = ["float64", "float32"]
 
 def test_tolerance_formula_is_pinned():
-    """The documented rule, C·noise + R·ε·|oracle| + tiny/ε, with C = 8 and R = 4."""
-    assert (NOISE_FACTOR, RELATIVE_ULPS) == (8.0, 4.0)
+    """The documented rule, max(C·noise + R·ε·|oracle| + tiny/ε, S·ε·max|oracle|), with C = 8,
+    R = 4 and S = 4; entry-wise, the first term alone."""
+    assert (NOISE_FACTOR, RELATIVE_ULPS, SCALE_ULPS) == (8.0, 4.0, 4.0)
     eps, tiny = np.finfo(np.float64).eps, np.finfo(np.float64).tiny / np.finfo(np.float64).eps
-    np.testing.assert_array_equal(tolerance(np.array([2.0, 0.0]), np.array([1e-10, 0.0]), dtype=np.float64),
+    oracle, noise = np.array([2.0, 0.0]), np.array([1e-10, 0.0])
+    np.testing.assert_array_equal(tolerance(oracle, noise, dtype=np.float64, entrywise=True),
                                   [8e-10 + 8 * eps + tiny, tiny])
+    np.testing.assert_array_equal(tolerance(oracle, noise, dtype=np.float64), [8e-10 + 8 * eps + tiny, 4 * eps * 2.0])
+    # batched: each point (axis 0) has its own scale
+    eps32 = float(np.finfo(np.float32).eps)
+    np.testing.assert_array_equal(tolerance(np.array([[1.0, 0.0], [1e-3, 0.0]]), dtype=np.float32, batched=True)[:, 1],
+                                  [4 * eps32, 4 * eps32 * np.float64(1e-3)])
     assert tolerance(np.array([3.0]), dtype=np.float64, rtol=0.1, atol=1.0)[0] == pytest.approx(1.3)
 
 @pytest.mark.parametrize("dtype", LANES)
