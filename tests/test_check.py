@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from verification import assert_derivative, check_derivative, lane, verify_derivative
+from verification import assert_derivative, check_derivative, verify_derivative
+from verification.precision import own_program_scope as lane
 from verification import strategies as S
 from verification.compare import compare
 from verification.oracles import plain_oracle
@@ -169,7 +170,7 @@ def test_the_reverse_oracles_run_in_reverse_mode():
     with lane(np.float64):
         for name in ("jacrev", "grad"):
             run = plain_oracle(lambda x: jnp.sum(f(x)), wrt=(0,), form="jacobian", name=name, static={}, nargs=1,
-                               scalar_output=True, dtype=np.float64)
+                               scalar_output=True)
             (value,) = run((x[None],), ())
             np.testing.assert_allclose(np.asarray(value)[0], 3 * np.cos(x), err_msg=name)
 
@@ -191,8 +192,7 @@ def test_reverse_over_reverse_runs_in_reverse_mode_twice():
     F.defjvp(lambda primals, tangents: (F(primals[0]), jnp.vdot(g(primals[0]), tangents[0])))
     x, v = np.array([0.3, 1.2]), np.array([1.0, -2.0])
     with lane(np.float64):
-        run = plain_oracle(F, wrt=(0,), form="hvp", name="rev-over-rev", static={}, nargs=1, scalar_output=True,
-                           dtype=np.float64)
+        run = plain_oracle(F, wrt=(0,), form="hvp", name="rev-over-rev", static={}, nargs=1, scalar_output=True)
         (value,) = run((x[None],), (v[None],))
     np.testing.assert_allclose(np.asarray(value)[0], 3 * np.cos(x) * v)
 

@@ -102,24 +102,47 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import given, strategies as st
+from verification import assert_derivative
 
 GLOBAL_X64 = jax.config.jax_enable_x64
+LABELS = np.array([0, 2, 1, 2])
+
+
+def xent(z):
+    return -jnp.sum(jax.nn.log_softmax(z)[jnp.arange(4), LABELS])
+
+
+def dxent(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    s = e / e.sum(1, keepdims=True)
+    s[np.arange(4), LABELS] -= 1
+    return s
+
+
+Z = np.random.default_rng(0).normal(size=(4, 3))
 
 
 def test_lane(derivative_dtype):
-    assert jnp.zeros(1).dtype == derivative_dtype
-    assert jax.config.jax_default_matmul_precision == "highest"
+    # the test body runs in the process's own configuration: the lane is the checker's business
+    assert jax.config.jax_enable_x64 == GLOBAL_X64
+    assert jax.config.jax_default_matmul_precision is None
+    assert_derivative(xent, dxent, Z, dtype=derivative_dtype)
+    # the user's own code, closing over a NumPy integer array, still traces and runs afterwards
+    float(jax.jit(xent)(jnp.asarray(Z)))
+    float(xent(Z))
     print("LANE", np.dtype(derivative_dtype).name)
 
 
 @given(x=st.floats(-1, 1))
 def test_lane_with_given(derivative_dtype, x):
-    assert jnp.asarray(x).dtype == derivative_dtype
+    assert jnp.asarray(x).dtype == (np.float64 if GLOBAL_X64 else np.float32)
+    assert_derivative(lambda v: jnp.sin(v) * LABELS[1], lambda v: np.cos(v) * LABELS[1], x, dtype=derivative_dtype)
 
 
 def test_global_configuration_is_unchanged_after():
     assert jax.config.jax_enable_x64 == GLOBAL_X64
     assert jax.config.jax_default_matmul_precision is None
+    float(jax.jit(xent)(jnp.asarray(Z)))
 """
 
 
@@ -130,7 +153,7 @@ def test_global_configuration_is_unchanged_after():
      ("0", ("--derivative-dtypes=float32,float64",), ["float32", "float64"])],
     ids=["default, x64 off globally", "default, x64 on globally", "float32, x64 on globally", "float32 first"],
 )
-def test_each_test_runs_once_per_lane_inside_it(user_project, monkeypatch, global_x64, option, lanes):
+def test_each_test_runs_once_per_lane_and_leaves_the_process_as_it_was(user_project, monkeypatch, global_x64, option, lanes):
     monkeypatch.setenv("JAX_ENABLE_X64", global_x64)
     user_project.makepyfile(test_lanes=LANE_PROBE)
     result = user_project.runpytest_subprocess("-s", "-v", "-p", "no:cacheprovider", *option)

@@ -21,58 +21,32 @@ only for a new shape or dtype.  With the oracles it returns their rounding noise
 (:mod:`verification.noise`, measured on the first oracle of the form and lent to the others),
 from which the comparison derives its tolerance.
 
-The precision of a check is a *lane*: float64 runs inside a scoped ``jax.enable_x64(True)``,
-float32 inside ``jax.enable_x64(False)``, both with the matmul precision pinned to
-``highest`` (TF32 on a GPU must not pass for a wrong gradient).  A user's global JAX
-configuration is never changed.
+Each program runs where its lane's precision is native (:mod:`verification.lanes`), with the
+matmul precision pinned to ``highest`` (TF32 on a GPU must not pass for a wrong gradient); the
+compiled programs are cached by :mod:`verification.programs`.  Nothing here changes a global
+JAX setting.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
-from typing import Literal
+import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from verification.noise import rounding_noise
+from verification.precision import DTYPES, own_program_scope  # noqa: F401  (DTYPES: read here by older callers)
 
-Form = Literal["jacobian", "jvp", "vjp", "hessian", "hvp"]
 FORMS: tuple[str, ...] = ("jacobian", "jvp", "vjp", "hessian", "hvp")
 DIRECTIONAL: frozenset[str] = frozenset({"jvp", "vjp", "hvp"})
-DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
 
 
-@contextlib.contextmanager
-def lane(dtype) -> Iterator[None]:
-    """Run JAX in the precision of ``dtype`` (float64 or float32), scoped to the block.
+lane = own_program_scope
+"""Kept for the rule table's own shape probe; a user's function is never traced in it."""
 
-    Example:
-        >>> import jax.numpy as jnp, numpy as np
-        >>> with lane(np.float64):
-        ...     jnp.zeros(1).dtype
-        dtype('float64')
-    """
-    dtype = np.dtype(dtype)
-    if dtype not in DTYPES.values():
-        raise ValueError(f"dtype: expected float64 or float32, got {dtype}")
-    x64 = dtype == np.float64
-    if _LAST_X64.get("value", bool(jax.config.jax_enable_x64)) != x64:
-        # JAX caches the conversion of a closed-over NumPy constant by the array's identity,
-        # whatever the x64 setting: traced again under the other setting, the constant keeps the
-        # first setting's dtype (and its rounded values).  Entering a lane whose setting differs
-        # from the last one traced under therefore starts from empty caches; the cost is a
-        # recompilation of what runs next.
-        jax.clear_caches()
-    _LAST_X64["value"] = x64
-    with jax.enable_x64(x64), jax.default_matmul_precision("highest"):
-        yield
-
-
-_LAST_X64: dict[str, bool] = {}
 
 
 def oracle_names(form: str, scalar_output: bool) -> tuple[str, ...]:
@@ -86,9 +60,27 @@ def oracle_names(form: str, scalar_output: bool) -> tuple[str, ...]:
     }[form]
 
 
-def _oracles(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool) -> dict[str, Callable]:
-    """Each oracle as ``oracle(args, direction) -> tuple of arrays`` (one per ``wrt`` argument,
-    or one for the forms whose result is a single array)."""
+def with_static(dynamic: tuple, static: dict[int, object], nargs: int) -> tuple:
+    """The full argument tuple: the static arguments in their places among the dynamic ones."""
+    it = iter(dynamic)
+    return tuple(static[i] if i in static else next(it) for i in range(nargs))
+
+
+def tree_vdot(a, b):
+    """Σ a·b over every leaf of two pytrees of the same structure."""
+    return sum((jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)),
+               start=jnp.zeros((), jnp.result_type(*jax.tree.leaves(a))))
+
+
+def oracle_functions(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool,
+                     wrt_is_tuple: bool | None = None) -> dict[str, Callable]:
+    """Each oracle as ``oracle(args, directions) -> pytree``, structured as JAX structures it:
+    ``jax.jacfwd(f, argnums=wrt)`` for the Jacobian (a tuple level only for a tuple ``wrt``), the
+    structure of ``args[wrt]`` for a vjp or hvp (a tuple of them for a tuple ``wrt``), of
+    ``f``'s output for a jvp.  ``directions`` is a tuple: the cotangent for a vjp, one tangent
+    per ``wrt`` argument for a jvp, the vector for an hvp."""
+    tupled = len(wrt) > 1 if wrt_is_tuple is None else wrt_is_tuple
+    argnums: int | tuple[int, ...] = tuple(range(len(wrt))) if tupled else 0
 
     def at(args, values):
         """``args`` with the ``wrt`` entries replaced by ``values``."""
@@ -103,13 +95,11 @@ def _oracles(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool) 
     def primals(args):
         return tuple(args[i] for i in wrt)
 
-    def tupled(fun):
-        def run(args, direction):
-            out = fun(args, direction)
-            return out if isinstance(out, tuple) else (out,)
-        return run
+    def vjp(a, d):
+        out = jax.vjp(of_wrt(a), *primals(a))[1](d[0])
+        return out if tupled else out[0]
 
-    argnums = tuple(range(len(wrt)))
+    out: dict[str, Callable]
     if form == "jacobian":
         out = {
             "jacfwd": lambda a, d: jax.jacfwd(of_wrt(a), argnums=argnums)(*primals(a)),
@@ -120,7 +110,7 @@ def _oracles(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool) 
     elif form == "jvp":
         out = {"jvp": lambda a, d: jax.jvp(of_wrt(a), primals(a), d)[1]}
     elif form == "vjp":
-        out = {"vjp": lambda a, d: jax.vjp(of_wrt(a), *primals(a))[1](d)}
+        out = {"vjp": vjp}
     elif form == "hessian":
         out = {
             "hessian": lambda a, d: jax.hessian(of_wrt(a))(*primals(a)),
@@ -131,22 +121,25 @@ def _oracles(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool) 
             return jax.jvp(jax.grad(of_wrt(a)), primals(a), d)[1]
 
         def rev_over_rev(a, d):
-            return jax.grad(lambda *x: jnp.vdot(jax.grad(of_wrt(a))(*x), d[0]))(*primals(a))
+            return jax.grad(lambda *x: tree_vdot(jax.grad(of_wrt(a))(*x), d[0]))(*primals(a))
 
         out = {"fwd-over-rev": fwd_over_rev, "rev-over-rev": rev_over_rev}
-    return {name: tupled(fun) for name, fun in out.items()}
+    return out
 
 
 _TRACES = {"count": 0}
-_COMPILED: dict[tuple, Callable] = {}
 
 CPU_COMPILE_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
-"""XLA options for the oracle programs on a CPU.  An oracle program runs on a few dozen points,
-so compiling it costs far more than running it: without LLVM's optimisation passes and with the
-classic loop emitter it compiles about 2.5 times faster.  Its results can differ from the default
+"""XLA options for the oracle programs on a CPU when they run on little data: compiling then
+costs far more than running, and without LLVM's optimisation passes and with the classic loop
+emitter a program compiles several times faster.  Its results can differ from the default
 configuration's in the last bits (reductions may add in another order); the tolerance measures
 rounding from the terms of each sum, not from one order, so it covers either.  Options this
 jaxlib does not know are left out."""
+
+LARGE_INPUT = 1 << 16
+"""Entries of input (over the whole batch) from which a program is compiled with XLA's default
+optimisation: running it then costs more than compiling it well."""
 
 
 @functools.cache
@@ -162,73 +155,103 @@ def _compile_options() -> dict:
 
 
 def _jit(run: Callable) -> Callable:
-    return jax.jit(run, compiler_options=_compile_options() or None)
+    """``run`` jitted twice, compiled on first use of each: quickly for small inputs, optimised
+    for large ones (:data:`LARGE_INPUT`)."""
+    quick = jax.jit(run, compiler_options=_compile_options() or None)
+    optimised = jax.jit(run)
+
+    def call(*args):
+        size = sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(args))
+        return (optimised if size >= LARGE_INPUT else quick)(*args)
+
+    return call
 
 
 def compilation_count() -> int:
-    """How many oracle programs have been traced and compiled in this process (each is one
-    (function, form, shape, dtype) signature; a new example of a known shape compiles nothing)."""
+    """How many oracle programs have been traced and compiled for this process's checks (each is
+    one (function, form, shape, dtype) signature; a new example of a known shape compiles
+    nothing), including those compiled for it in a lane's helper process."""
     return _TRACES["count"]
 
 
+def count_compilations(count: int) -> None:
+    """Add ``count`` programs compiled on this process's behalf elsewhere (a lane's helper)."""
+    _TRACES["count"] += count
+
+
+def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_derivative: bool) -> Callable:
+    """``value(args, directions)``: ``f(*args)``, or with ``through_derivative`` the primal output
+    that ``jax.vjp``/``jax.jvp`` return with the derivative (a custom rule's own ``fwd`` or jvp
+    rule computes it, not ``f``'s body)."""
+    if not through_derivative or form not in ("vjp", "jvp"):
+        return lambda a, d: f(*a)
+
+    def of_wrt(args):
+        def g(*values):
+            full = list(args)
+            for i, v in zip(wrt, values, strict=True):
+                full[i] = v
+            return f(*full)
+        return g
+
+    if form == "vjp":
+        return lambda a, d: jax.vjp(of_wrt(a), *(a[i] for i in wrt))[0]
+    return lambda a, d: jax.jvp(of_wrt(a), tuple(a[i] for i in wrt), d)[0]
+
+
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
-                    nargs: int, scalar_output: bool, dtype) -> Callable:
+                    nargs: int, scalar_output: bool, wrt_is_tuple: bool | None = None,
+                    primal_through_derivative: bool = False) -> Callable:
     """A jitted ``run(seed, dynamic_args, directions)`` over a leading batch axis.
 
-    ``dynamic_args`` holds the non-static arguments in order, each stacked along axis 0;
-    ``directions`` is a tuple of stacked direction arrays (empty for the non-directional
-    forms).  Returns ``{"value": (value, noise), name: (parts, noises), ...}``.
+    ``dynamic_args`` holds the non-static arguments in order (pytrees), each leaf stacked along
+    axis 0; ``directions`` is a tuple of stacked direction pytrees (empty for the
+    non-directional forms).  Returns ``{"value": (leaves, noises), name: (leaves, noises), ...}``:
+    ``f``'s value (:func:`primal_function`) and each oracle as their flattened leaves, each with
+    its rounding noise.
     """
-    # one jitted function per lane: a trace made under one x64 setting must never be reused under
-    # the other (closed-over NumPy constants would keep the first lane's dtype)
-    key = (f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output, np.dtype(dtype))
-    if key in _COMPILED:
-        return _COMPILED[key]
-    oracles = _oracles(f, wrt, form, scalar_output)
+    oracles = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)
+    primal = primal_function(f, wrt, form, through_derivative=primal_through_derivative)
 
-    def full(dynamic):
-        it = iter(dynamic)
-        return tuple(static[i] if i in static else next(it) for i in range(nargs))
+    def flat(pair):
+        value, noise = pair
+        return jax.tree.leaves(value), jax.tree.leaves(noise)
 
     def one(seed, dynamic, direction):
-        out = {"value": rounding_noise(lambda *a: f(*full(a)))(seed, *dynamic)}
-        d = direction[0] if form == "vjp" else direction
+        out = {"value": flat(rounding_noise(lambda a, dd: primal(with_static(a, static, nargs), dd))(
+            seed, dynamic, direction))}
         # The noise is measured on the first oracle and lent to the others: they compute the same
         # entries from the same terms in another order, so their rounding is of the same size,
         # and measuring it once keeps the compiled program (and its compile time) small.
         first, *others = oracles
-        out[first] = rounding_noise(lambda a, dd: oracles[first](full(a), dd))(seed, dynamic, d)
+        out[first] = flat(rounding_noise(lambda a, dd: oracles[first](with_static(a, static, nargs), dd))(
+            seed, dynamic, direction))
         for name in others:
-            out[name] = (oracles[name](full(dynamic), d), out[first][1])
+            out[name] = (jax.tree.leaves(oracles[name](with_static(dynamic, static, nargs), direction)), out[first][1])
         return out
 
     def run(seed, dynamic, directions):
         _TRACES["count"] += 1
         return jax.vmap(one, in_axes=(None, 0, 0))(seed, dynamic, directions)
 
-    _COMPILED[key] = _jit(run)
-    return _COMPILED[key]
+    return _jit(run)
 
 
 def plain_oracle(f: Callable, *, wrt: tuple[int, ...], form: str, name: str, static: dict[int, object],
-                 nargs: int, scalar_output: bool, dtype) -> Callable:
-    """One oracle without noise, jitted and vmapped like :func:`batched_oracles` (for probes)."""
-    key = ("plain", name, f, wrt, form, tuple(sorted(static.items())), nargs, scalar_output, np.dtype(dtype))
-    if key in _COMPILED:
-        return _COMPILED[key]
-    oracle = _oracles(f, wrt, form, scalar_output)[name]
-
-    def one(dynamic, direction):
-        it = iter(dynamic)
-        args = tuple(static[i] if i in static else next(it) for i in range(nargs))
-        return oracle(args, direction[0] if form == "vjp" else direction)
+                 nargs: int, scalar_output: bool, wrt_is_tuple: bool | None = None) -> Callable:
+    """One oracle without noise, jitted and vmapped like :func:`batched_oracles`, returning its
+    flattened leaves (for probes)."""
+    oracle = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)[name]
 
     def run(dynamic, directions):
         _TRACES["count"] += 1
-        return jax.vmap(one)(dynamic, directions)
+        return jax.vmap(lambda a, d: jax.tree.leaves(oracle(with_static(a, static, nargs), d)))(dynamic, directions)
 
-    _COMPILED[key] = _jit(run)
-    return _COMPILED[key]
+    return _jit(run)
+
+
+BUILDERS: dict[str, Callable[..., Callable]] = {"batched_oracles": batched_oracles, "plain_oracle": plain_oracle}
+"""The programs a check builds, by name (the name travels to a lane's helper process)."""
 
 
 def to_numpy(tree):

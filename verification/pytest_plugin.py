@@ -16,9 +16,10 @@ off.  It provides:
 - the option ``--derivative-dtypes`` (comma-separated, ``float64,float32`` by default) and the
   argument ``derivative_dtype``: a test that names it among its arguments (as it would a
   fixture) runs once per chosen lane and receives the NumPy dtype (``np.float64`` or
-  ``np.float32``); the test function runs inside ``verification.lane(dtype)`` (float64: scoped
-  x64; float32: x64 off; matmul precision ``highest`` in both).  The global JAX configuration
-  is the same after the test as before.  It works with ``@given`` (hypothesis's health check
+  ``np.float32``) to pass on as ``dtype=``.  The test itself runs in the process's own JAX
+  configuration, untouched: the checker runs the lane that differs from it in a helper process,
+  so a test of a function that closes over NumPy integer arrays passes in both lanes, in either
+  order, and leaves nothing behind for the next test.  It works with ``@given`` (hypothesis's health check
   rejects function-scoped fixtures, so this is a parametrization, not a fixture) and yields to
   an explicit ``@pytest.mark.parametrize("derivative_dtype", ...)``.
 
@@ -39,7 +40,7 @@ Example, in a user's test file (no conftest needed)::
 Run with ``pytest --derivative-dtypes float32 --hypothesis-profile thorough``.
 
 The plugin defers its own imports to the hooks that need them (hypothesis when pytest
-configures, NumPy at collection, ``verification.lane`` when a lane test runs), and the
+configures, NumPy at collection), and the
 ``verification`` package imports its names on first use: loading the plugin imports no JAX.
 """
 
@@ -140,15 +141,3 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
         lanes = metafunc.config.getoption("derivative_dtypes")
         metafunc.parametrize("derivative_dtype", [getattr(np, name) for name in lanes], ids=lanes)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    """A test with a ``derivative_dtype`` argument runs inside ``verification.lane`` of it."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None or "derivative_dtype" not in callspec.params:
-        return (yield)
-    from verification import lane
-
-    with lane(callspec.params["derivative_dtype"]):
-        return (yield)

@@ -1,0 +1,127 @@
+r"""Where a check's JAX programs run, and how they are kept: one runner per precision lane.
+
+A check evaluates JAX programs (the oracles of :mod:`verification.oracles` and their rounding
+noise) built from the user's ``f``.  Each lane runs them where its precision is native
+(:mod:`verification.lanes`): in this process when ``jax_enable_x64`` already gives that
+precision, else in a helper process whose flag is set the other way.  Either way the program is named by a *fingerprint*: the
+hash of the pickled builder, ``f`` and parameters (``cloudpickle``, which pickles a lambda or a
+closure by value).  Two lambdas with the same code and the same closed-over values are the same
+program, so a hypothesis test that builds a new ``f`` per example compiles once per shape, and
+the cache holds at most :data:`CACHED_PROGRAMS` programs, so it does not keep every ``f`` (and its
+closure) alive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import cloudpickle
+
+from verification import oracles
+from verification.precision import highest_matmul_precision
+
+CACHED_PROGRAMS = 64
+"""Compiled programs kept per process, least recently used first out."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program to build: ``oracles.BUILDERS[builder](function, **params)``, named by ``key``.
+    ``payload`` is its pickled form (None when ``function`` cannot be pickled: it then runs only
+    in this process, named by its identity)."""
+
+    builder: str
+    function: Callable
+    params: dict[str, Any]
+    key: Hashable
+    payload: bytes | None
+
+
+def program(builder: str, function: Callable, **params: Any) -> Program:
+    """The program ``builder`` makes of ``function`` with ``params``, fingerprinted."""
+    try:
+        payload = cloudpickle.dumps((builder, function, params))
+    except Exception:  # a closure over a lock, a file, ...: usable here, not in another process
+        return Program(builder, function, params, ("identity", builder, id(function), _hashable(params)), None)
+    return Program(builder, function, params, hashlib.sha256(payload).digest(), payload)
+
+
+def fingerprint(*parts: Any) -> Hashable:
+    """A key for ``parts`` by content (their pickled form), or by identity where they cannot be
+    pickled (then the key holds them, so an identity is never reused while the key lives)."""
+    try:
+        return hashlib.sha256(cloudpickle.dumps(parts)).digest()
+    except Exception:
+        return ("identity", tuple(id(p) for p in parts), parts)
+
+
+def _hashable(params: dict[str, Any]) -> Hashable:
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+class ProgramCache:
+    """Compiled programs by key, the least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int = CACHED_PROGRAMS):
+        self.size = size
+        self._programs: OrderedDict[Hashable, tuple[Callable, Callable]] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], tuple[Callable, Callable]]) -> Callable:
+        """The compiled program under ``key``, built by ``build()`` (which returns the program and
+        the function it was built from, kept alive with it) when absent."""
+        if key in self._programs:
+            self._programs.move_to_end(key)
+        else:
+            self._programs[key] = build()
+            while len(self._programs) > self.size:
+                self._programs.popitem(last=False)
+        return self._programs[key][0]
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._programs
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+
+def build(builder: str, function: Callable, params: dict[str, Any]) -> tuple[Callable, Callable]:
+    """``(compiled program, function)`` for a cache entry."""
+    return oracles.BUILDERS[builder](function, **params), function
+
+
+class Pending:
+    """A program's outputs, computed already or on their way from another process."""
+
+    def __init__(self, outputs: Any = None, wait: Callable[[], Any] | None = None):
+        self._outputs, self._wait = outputs, wait
+
+    def result(self) -> Any:
+        if self._wait is not None:
+            self._outputs, self._wait = self._wait(), None
+        return self._outputs
+
+
+class LocalRunner:
+    """Runs a lane's programs in this process, whose ``jax_enable_x64`` gives the lane's precision."""
+
+    remote = False
+
+    def __init__(self, cache: ProgramCache):
+        self.cache = cache
+
+    def submit(self, prog: Program, *call: Any) -> Pending:
+        compiled = self.cache.get(prog.key, lambda: build(prog.builder, prog.function, prog.params))
+        with highest_matmul_precision():
+            return Pending(oracles.to_numpy(compiled(*call)))
+
+
+LOCAL_PROGRAMS = ProgramCache()
+"""The programs compiled in this process."""
+
+
+__all__ = ["CACHED_PROGRAMS", "LOCAL_PROGRAMS", "LocalRunner", "Pending", "Program", "ProgramCache", "build",
+           "fingerprint", "program"]
