@@ -128,8 +128,8 @@ def _oracle_is_zero(results: list[dict], name: str) -> bool:
 
 
 def verdict_options(spec: CheckSpec) -> dict:
-    """The comparison's keywords for the verdict the spec asks for (entry-wise only when asked)."""
-    return {"entrywise": True} if spec.entrywise else {}
+    """The comparison's keywords for the verdict the spec asks for."""
+    return {"entrywise": spec.entrywise}
 
 
 def _dedup(notes: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from verification.compare import Comparison
+from verification.compare import Comparison, lost_accuracy_note
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,13 @@ class DerivativeCheck:
         if len(per_leaf) > 1 or (per_leaf and next(iter(per_leaf))):
             lines.append("  failing leaves: " + "; ".join(
                 f"{leaf or 'the derivative'} ({bad} of {total} entries)" for leaf, (bad, total) in per_leaf.items()))
+        noted: set[tuple[str, str]] = set()
         for c in self.comparisons:
             if c.ok:
                 lines.append(f"  ok    {summary(c)}")
+                if c.lost_accuracy and " vs " not in c.oracle and (c.wrt, c.dtype) not in noted:
+                    noted.add((c.wrt, c.dtype))  # once per leaf and lane: every oracle sees the same entries
+                    lines.append(f"        lost accuracy: {lost_accuracy_note(c)}")
         shown: set[tuple[str, str]] = set()
         for c in self.failures:
             if (c.wrt, c.dtype) in shown:  # the same mistake seen by another oracle: one line
