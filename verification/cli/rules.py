@@ -85,8 +85,9 @@ def latex(formula: str) -> str:
             out.append(rf"\operatorname{{{text}}}" if text in OPERATORS else text)
         elif kind == "instance":
             out.append(r"\qquad [")
-        elif kind == "space":
-            out.append(" ")
+        elif kind == "space":  # between two words or numbers a thin space keeps them apart (d/dx c)
+            apart = out and out[-1][-1:].isalnum() and i + 1 < len(tokens) and tokens[i + 1].group()[:1].isalnum()
+            out.append(r"\," if apart else " ")
         elif text in SUPERSCRIPTS or text in SUBSCRIPTS:
             table, mark = (SUPERSCRIPTS, "^") if text in SUPERSCRIPTS else (SUBSCRIPTS, "_")
             run = table[text]
@@ -115,7 +116,7 @@ def latex(formula: str) -> str:
 def _reference_cell(rule: Rule, cross_references: bool) -> str:
     if not cross_references:
         return ", ".join(f"`{name}`" for name in reference_names(rule))
-    return ", ".join(f"{{py:func}}`{name} <{fn.__module__}.{fn.__qualname__}>`" for name, fn in zip(reference_names(rule), rule.references, strict=True))
+    return ", ".join(f"{{py:func}}`{name}`" for name in reference_names(rule))
 
 
 def markdown(rules: Sequence[Rule] = RULES, *, as_latex: bool = False) -> str:
