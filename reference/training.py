@@ -25,7 +25,7 @@ import numpy as np
 from reference.checks import as_real_array, check_data, check_initial, check_learning_rate, check_steps
 from reference.loss import _loss_and_grads, gradient_descent_step
 
-__all__ = ["TrainResult", "TrainingDiverged", "stable_learning_rate", "train"]
+__all__ = ["TrainResult", "TrainingDiverged", "augmented_gram", "learning_rate_for_gram", "stable_learning_rate", "train"]
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,46 @@ class TrainingDiverged(FloatingPointError):
     ``step`` is the index into ``losses`` of the first non-finite loss (``steps`` when only the
     loss after the last step is non-finite).  ``suggested_learning_rate`` is
     :func:`stable_learning_rate` of the data, a rate under which this cannot happen.
+    ``argument`` is the argument to change; :meth:`naming` gives the message with it spelled
+    another way (a command line's option).
     """
+
+    argument = "learning_rate"
 
     def __init__(self, step: int, value: float, learning_rate: float, suggested_learning_rate: float):
         self.step, self.value = step, value
         self.learning_rate, self.suggested_learning_rate = learning_rate, suggested_learning_rate
-        super().__init__(
-            f"training diverged: the loss is {value} at step {step}; learning_rate={learning_rate:g} is too large "
-            f"for this data: learning_rate={suggested_learning_rate:.3g} is stable (stable_learning_rate of X)"
+        super().__init__(self.naming(self.argument))
+
+    def naming(self, name: str) -> str:
+        """The message, with the learning rate called ``name``."""
+        return (
+            f"training diverged: the loss is {self.value} at step {self.step:,}; {name} {self.learning_rate:g} is too large "
+            f"for this data: {name} {self.suggested_learning_rate:.3g} is stable for it (half the largest stable rate, "
+            "from the data)"
         )
+
+
+def augmented_gram(X) -> np.ndarray:
+    r"""$\hat X^T\hat X$ for $\hat X = [X, \vec{1}]$, shape (n+1, n+1), in float64.
+
+    $X^TX$ is computed in X's precision: no float64 copy of a large float32 X.
+    """
+    X = as_real_array("X", X, ndim=2)
+    gram = np.empty((X.shape[1] + 1, X.shape[1] + 1))
+    gram[:-1, :-1] = X.T @ X
+    gram[:-1, -1] = gram[-1, :-1] = X.sum(axis=0, dtype=np.float64)
+    gram[-1, -1] = X.shape[0]
+    return gram
+
+
+def learning_rate_for_gram(gram, fraction: float = 0.5) -> float:
+    r"""``fraction`` / $\lambda_{max}$ of $\frac{2}{N}$ ``gram``, where ``gram`` is $\hat X^T\hat X$ (:func:`augmented_gram`),
+    whose last entry is N."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction: must be in (0, 1], got {fraction}")
+    gram = np.asarray(gram, dtype=np.float64)
+    return fraction / float(np.linalg.eigvalsh(2.0 / gram[-1, -1] * gram)[-1])
 
 
 def stable_learning_rate(X, fraction: float = 0.5) -> float:
@@ -73,15 +104,7 @@ def stable_learning_rate(X, fraction: float = 0.5) -> float:
     $\hat{\mathbf{w}} \mapsto \hat{\mathbf{w}} - \eta\nabla C$ never expands distances: the loss cannot diverge,
     and rounding differences between two runs add up over steps instead of growing.
     """
-    X = as_real_array("X", X, ndim=2)
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction: must be in (0, 1], got {fraction}")
-    n_samples = X.shape[0]
-    gram = np.empty((X.shape[1] + 1, X.shape[1] + 1))
-    gram[:-1, :-1] = X.T @ X  # in X's precision: no float64 copy of a large float32 X
-    gram[:-1, -1] = gram[-1, :-1] = X.sum(axis=0, dtype=np.float64)
-    gram[-1, -1] = n_samples
-    return fraction / float(np.linalg.eigvalsh(2.0 / n_samples * gram)[-1])
+    return learning_rate_for_gram(augmented_gram(X), fraction)
 
 
 def train(X, y, *, steps: int, learning_rate: float, w0, b0) -> TrainResult:

@@ -1,30 +1,37 @@
 """``bench``: time the NumPy and jitted training loops, print the table, check the targets.
 
-Parse, call ``verification.train.bench.run_benchmark``, print.  ``--all-cores`` gives JAX one
-CPU device per core before it starts; without it JAX keeps its default configuration, as a
-library user has it.  ``--readme`` writes the tables into the README between the markers of
-that configuration.
+Parse, call :func:`verification.bench.measure.run_benchmark`, print the
+:class:`~verification.bench.report.Report`.  ``--all-cores`` gives JAX one CPU device per core
+before it starts; without it JAX keeps its default configuration, as a library user has it.
+``--write-docs`` writes the tables into the docs page's generated block of that configuration.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
 from rich.console import Group
 
+from verification.bench.measure import FULL, QUICK, all_cores, run_benchmark
+from verification.bench.report import DOCS, Report, block_name, check_block, figures, markdown, targets, write_block
 from verification.cli.console import (
     add_folding_column,
     add_number_column,
     add_whole_column,
     console,
+    positive_int,
     print_error,
     table,
 )
+from verification.train import use_all_cores
+from verification.train.checkpoint import check_writable
+from verification.train.errors import ArgumentError
 
-QUICK = {"sizes": ((1_000, 10), (20_000, 20)), "models": 8, "rounds": 2, "steps": 500, "probe_bytes": 64 * 2**20}
-"""``--quick``: small sizes, few models, rounds and steps, a small bandwidth probe (well under 30 s)."""
+OPTIONS = {"path": "--write-docs", "json": "--json"}
+"""The library's argument names and the option that sets each."""
 
 
 def size(text: str) -> tuple[int, int]:
@@ -38,8 +45,6 @@ def size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers) -> None:
-    from verification.cli.console import positive_int
-
     bench = subparsers.add_parser(
         "bench",
         help="time the NumPy and jitted training loops against the memory roofline",
@@ -56,76 +61,61 @@ def register(subparsers) -> None:
     bench.add_argument("--steps", type=positive_int, help="steps of a timed run (default: about 10 GB of X read, 5 to 10,000)")
     bench.add_argument("--json", type=Path, metavar="PATH", help="also write the measurements as JSON")
     bench.add_argument("--markdown", action="store_true", help="print Markdown tables instead")
-    bench.add_argument("--readme", type=Path, metavar="PATH", help="write the Markdown tables into this README, between "
-                       "the lines <!-- bench: default --> and <!-- /bench: default --> (or all-cores)")
+    bench.add_argument("--write-docs", "--readme", type=Path, nargs="?", const=DOCS, metavar="PATH", dest="write_docs",
+                       help=f"write the Markdown tables into this docs page (default {DOCS}), between the lines "
+                       "<!-- generated: training --> and <!-- end generated: training --> (training-all-cores with --all-cores)")
     bench.set_defaults(func=run_bench)
 
 
 def run_bench(args) -> int:
     """``python -m verification bench``: see ``register``."""
-    from verification.train import bench as library
-    from verification.train import use_all_cores
-    from verification.train.checkpoint import check_writable
-
     out, err = console(), console(stderr=True)
+    if args.all_cores:
+        use_all_cores()
     try:
         if args.json is not None:
             check_writable("json", args.json, (".json",))
-        if args.readme is not None and not args.readme.is_file():
-            raise ValueError(f"readme: no such file {args.readme}")
-    except ValueError as error:
-        return print_error(f"--{error}")
-    if args.all_cores:
-        use_all_cores()
-    settings = dict(QUICK) if args.quick else {"sizes": library.FULL_SIZES, "models": library.MODELS, "rounds": 5,
-                                                "steps": None, "probe_bytes": 256 * 2**20}
-    for name in ("sizes", "models", "rounds", "steps"):
-        if getattr(args, name) is not None:
-            settings[name] = getattr(args, name)
-    report = library.run_benchmark(
-        settings.pop("sizes"), **settings, log=lambda m: err.print(m, style="dim", highlight=False, markup=False)
-    )
-    models = settings["models"]
+        if args.write_docs is not None:
+            check_block(args.write_docs, block_name(all_cores()))
+    except ArgumentError as error:
+        return print_error(error.naming(OPTIONS.get(error.argument, error.argument)))
+    chosen = {name: getattr(args, name) for name in ("sizes", "models", "rounds", "steps") if getattr(args, name) is not None}
+    settings = dataclasses.replace(QUICK if args.quick else FULL, **chosen)
+    report = run_benchmark(settings, log=lambda m: err.print(m, style="dim", highlight=False, markup=False))
     if args.markdown:
-        out.print(library.markdown(report, models), markup=False, highlight=False, soft_wrap=True)
+        out.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
     else:
-        out.print(format_report(report, models))
+        out.print(format_report(report))
     if args.json is not None:
         args.json.write_text(json.dumps(report.as_dict(), indent=2))
-    if args.readme is not None:
-        try:
-            library.write_readme(args.readme, report, models)
-        except ValueError as error:
-            return print_error(f"--{error}")
+    if args.write_docs is not None:
+        write_block(args.write_docs, report.block, markdown(report))
     return 0
 
 
-def format_report(report, models: int):
+def format_report(report: Report) -> Group:
     """The benchmark as two tables that stay readable at 80 columns: times, then targets."""
-    from verification.train.bench import configuration, speedup_over_numpy, targets
-
-    times = table(f"{report.machine}\n{configuration(report)}; {report.bandwidth_text}\nms per step, median of the rounds")
+    times = table(f"{report.machine}\n{report.configuration}; {report.bandwidth_text}\nms per step, median of the rounds")
     add_whole_column(times, "N × n")
     add_folding_column(times, "method")
     for name in ("dev", "steps", "ms/step", "vs NumPy", "× roof", "compile s"):
         add_number_column(times, name)
     for row in report.rows:
-        speedup = speedup_over_numpy(report, row, models)
-        roof = row.ms_per_step / report.roofline_ms(row.samples, row.features)
+        shown = figures(report, row)
         times.add_row(
             f"{row.samples:.0e} × {row.features}".replace("e+0", "e"),
-            f"{row.method} [dim]({row.kernel}{'; ' + row.note if row.note else ''})[/]",
+            f"{row.label} [dim]({row.kernel}{'; ' + row.note if row.note else ''})[/]",
             str(row.devices),
             f"{row.steps:,}",
-            f"{row.ms_per_step:.4g}",
-            "" if speedup != speedup else f"{speedup:.2f}×",
-            f"{roof:.2f}",
-            "" if row.compile_s is None else f"{row.compile_s:.2f}",
+            shown.ms_per_step,
+            shown.speedup,
+            shown.times_roofline,
+            shown.compile_s,
         )
     goals = table("targets")
     add_folding_column(goals, "target")
     add_whole_column(goals, "met")
     add_folding_column(goals, "measured")
-    for target in targets(report, models):
+    for target in targets(report):
         goals.add_row(target.name, "[green]yes[/]" if target.met else "[red]no[/]", target.detail)
     return Group(times, goals)

@@ -7,16 +7,17 @@ once, keeps the last checkpoint and says how to resume (exit 130).  ``register``
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
+from jax.errors import JaxRuntimeError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from reference.checks import check_data
+from reference.training import TrainingDiverged
 from verification.cli import bench as bench_command
 from verification.cli.console import (
     INTERRUPTED,
@@ -24,27 +25,24 @@ from verification.cli.console import (
     add_whole_column,
     console,
     plural,
+    positive_float,
     positive_int,
     print_error,
+    table,
 )
+from verification.train import DeadNeuronWarning, Session, distributed, use_all_cores
+from verification.train.checkpoint import PARAMETER_SUFFIXES, check_writable, fingerprint, save_parameters
+from verification.train.data import load_data, planted_teacher, standardize
+from verification.train.devices import request_cpu_devices, select_devices
+from verification.train.errors import ArgumentError, dead_neuron_message
 
 SHOWN_WEIGHTS = 8
 """Weights printed in the table; ``--output`` writes all of them."""
-_ARGUMENT_FLAGS = {"target": "--target", "data": "--data", "checkpoint": "--checkpoint", "devices": "--devices",
-                   "X": "--data (X)", "y": "--data (y)", "steps": "--steps", "output": "--output", "plot": "--plot",
-                   "coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id",
-                   "timeout": "--join-timeout"}
-"""Library argument names (the start of its error messages) and the option that set each."""
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+OPTIONS = {"target": "--target", "data": "--data", "checkpoint": "--checkpoint", "devices": "--devices",
+           "X": "--data (X)", "y": "--data (y)", "steps": "--steps", "output": "--output", "plot": "--plot",
+           "coordinator": "--coordinator", "num_processes": "--num-processes", "process_id": "--process-id",
+           "timeout": "--join-timeout", "learning_rate": "--learning-rate"}
+"""The library's argument names (``ArgumentError.argument``) and the option that sets each."""
 
 
 def register(subparsers) -> None:
@@ -95,19 +93,14 @@ def register(subparsers) -> None:
 
 
 def library_error(error: Exception) -> int:
-    """A library error on stderr, its argument name replaced by the option that set it."""
-    message = str(error)
-    name, _, rest = message.partition(":")
-    if name in _ARGUMENT_FLAGS and rest:
-        message = f"{_ARGUMENT_FLAGS[name]}:{rest}"
-    return print_error(message)
+    """A library error on stderr; an argument the library names, by the option that sets it."""
+    if isinstance(error, ArgumentError):
+        return print_error(error.naming(OPTIONS.get(error.argument, error.argument)))
+    return print_error(str(error))
 
 
 def choose_devices(count: int | None, all_cores: bool):
     """Ask JAX for CPU devices as the options say (before it starts); the device count for the library."""
-    from verification.train import use_all_cores
-    from verification.train.devices import request_cpu_devices, select_devices
-
     if all_cores:
         use_all_cores()
     elif count is not None and count > 1:
@@ -124,10 +117,11 @@ def install_hint() -> str:
 
 
 def pyplot():
+    """matplotlib's pyplot, drawing to files; imported here because matplotlib is optional (the ``plot`` extra)."""
     try:
         import matplotlib
     except ImportError:
-        raise ImportError(f"plot: --plot needs matplotlib: {install_hint()}") from None
+        raise ImportError(f"--plot needs matplotlib: {install_hint()}") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -136,13 +130,11 @@ def pyplot():
 
 def load(args):
     """(X, y, feature names, teacher or None, a description of the data)."""
-    from verification.train.data import load_data, planted_teacher
-
     if args.data is not None:
         data = load_data(args.data, args.target)
         return data.X, data.y, data.features, None, args.data.name
     if args.target is not None:
-        raise ValueError("target: names a column of a --data CSV file; there is no --data")
+        raise ArgumentError("target", "names a column of a --data CSV file; there is no --data")
     teacher = planted_teacher(args.samples, args.features, seed=args.seed)
     name = f"planted teacher {args.samples:,} × {args.features} (seed {args.seed})"
     return teacher.X, teacher.y, tuple(f"x{j}" for j in range(args.features)), teacher, name
@@ -153,10 +145,6 @@ def join_processes(args, X, y):
     was given the same options and data, and return (the process, its rows); else (None, every row)."""
     if not (args.distributed or any(v is not None for v in (args.coordinator, args.num_processes, args.process_id))):
         return None, slice(None)
-    from reference.checks import check_data
-    from verification.train import distributed
-    from verification.train.checkpoint import fingerprint
-
     X, y = check_data(X, y)  # now: a process that fails after joining would leave the others waiting
     process = distributed.join(args.coordinator, args.num_processes, args.process_id, timeout=args.join_timeout)
     options = ("steps", "learning_rate", "gradient", "dtype", "seed", "standardize", "checkpoint_every", "devices", "all_cores")
@@ -167,16 +155,12 @@ def join_processes(args, X, y):
 
 def leave_processes(status: int, message: str) -> int:
     """End this process of a run across processes now (see ``verification.train.distributed.leave``)."""
-    from verification.train.distributed import leave
-
-    leave(status, message)
+    distributed.leave(status, message)
     return status
 
 
 def check_outputs(args) -> None:
     """Every output path writable now, before any work."""
-    from verification.train.checkpoint import PARAMETER_SUFFIXES, check_writable
-
     if args.output is not None:
         check_writable("output", args.output, PARAMETER_SUFFIXES)
     if args.checkpoint is not None:
@@ -188,13 +172,6 @@ def check_outputs(args) -> None:
 
 def run_train(args) -> int:
     """``python -m verification train``: see ``register``."""
-    from jax.errors import JaxRuntimeError
-
-    from reference.training import TrainingDiverged
-    from verification.train import DeadNeuronWarning, Session
-    from verification.train.checkpoint import save_parameters
-    from verification.train.data import standardize
-
     out, err = console(), console(stderr=True)
     try:
         check_outputs(args)
@@ -232,28 +209,22 @@ def run_train(args) -> int:
             raise
         return leave_processes(1, f"error: lost the other processes ({str(error).splitlines()[0]})")
     except TrainingDiverged as error:
-        print_error(
-            f"training diverged: the loss is {error.value} at step {error.step:,}; --learning-rate {args.learning_rate:g} is too "
-            f"large for this data: --learning-rate {error.suggested_learning_rate:.3g} is stable for it (half the "
-            "largest stable rate, from the data)"
-        )
+        print_error(error.naming(OPTIONS[error.argument]))
         return 1
     except ValueError as error:
         return library_error(error)
 
     w, b = (scaled.original(result.w, result.b) if scaled else (result.w, result.b))
-    table = report(result, w, b, features, teacher, args, data_name, mode)
+    outcome = report(result, w, b, features, teacher, args, data_name, mode)
     status = 0
     if result.gradients_agree is False:
         status = 1
     dead = any(issubclass(c.category, DeadNeuronWarning) for c in caught)
     if dead:
         status = 1 if result.active_fraction == 0 else status
-        fix = ("lower --learning-rate" if args.standardize or teacher is not None
-               else "add --standardize (the features are on different scales), or lower --learning-rate")
-        state = "dead: no sample" if result.active_fraction == 0 else f"dying: only {result.active_fraction:.2%} of the samples"
-        err.print(f"[bold yellow]warning:[/] the neuron is {state} has w·x + b > 0 at the end, so the gradient is "
-                  f"(nearly) 0 and more steps cannot help; {fix}", highlight=False)
+        remedy = ("lower --learning-rate" if args.standardize or teacher is not None
+                  else "add --standardize (the features are on different scales), or lower --learning-rate")
+        err.print(f"[bold yellow]warning:[/] {escape(dead_neuron_message(result.active_fraction, remedy))}", highlight=False)
     try:
         if args.output is not None:
             save_parameters(args.output, w=w, b=b, losses=result.losses, final_loss=result.final_loss, features=features)
@@ -261,7 +232,7 @@ def run_train(args) -> int:
             plot_losses(args.plot, result.losses, title=f"{data_name}\nlearning rate {args.learning_rate:g}, {described}")
     except (OSError, ValueError) as error:
         return library_error(error)
-    out.print(table)
+    out.print(outcome)
     return status
 
 
@@ -279,30 +250,28 @@ def interrupted(session, args) -> int:
 
 def report(result, w, b, features, teacher, args, data_name: str, mode: str):
     """The outcome as a table (the first ``SHOWN_WEIGHTS`` weights; ``--output`` has them all)."""
-    from verification.cli.console import table as new_table
-
-    table = new_table(f"ReLU neuron on {data_name}: {len(result.losses):,} steps ({mode})")
-    add_whole_column(table, "")
-    add_folding_column(table, "")
-    table.show_header = False
-    table.add_row("learning rate", f"{args.learning_rate:g}")
-    table.add_row("final loss", f"{float(result.final_loss):.6g}")
-    table.add_row("active", f"{result.active_fraction:.1%} of the samples have w·x + b > 0")
+    outcome = table(f"ReLU neuron on {data_name}: {len(result.losses):,} steps ({mode})")
+    add_whole_column(outcome, "")
+    add_folding_column(outcome, "")
+    outcome.show_header = False
+    outcome.add_row("learning rate", f"{args.learning_rate:g}")
+    outcome.add_row("final loss", f"{float(result.final_loss):.6g}")
+    outcome.add_row("active", f"{result.active_fraction:.1%} of the samples have w·x + b > 0")
     shown = min(len(w), SHOWN_WEIGHTS)
     more = f" … ({len(w)} in all: --output writes them)" if len(w) > shown else ""
-    table.add_row("w", escape(", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown], strict=True))) + escape(more))
-    table.add_row("b", f"{float(b):.6g}")
+    outcome.add_row("w", escape(", ".join(f"{n}={v:.6g}" for n, v in zip(features[:shown], w[:shown], strict=True))) + escape(more))
+    outcome.add_row("b", f"{float(b):.6g}")
     if teacher is not None:
-        table.add_row("max |w − w*|", f"{float(np.max(np.abs(w - teacher.w))):.3g}")
-        table.add_row("|b − b*|", f"{abs(float(b) - float(teacher.b)):.3g}")
+        outcome.add_row("max |w − w*|", f"{float(np.max(np.abs(w - teacher.w))):.3g}")
+        outcome.add_row("|b − b*|", f"{abs(float(b) - float(teacher.b)):.3g}")
     if result.gaps is not None:
         gap, agree = float(np.max(result.gaps)), result.gradients_agree
-        table.add_row("hand vs jax.grad", f"max step-wise gap {gap:.3g} of the term magnitude "
+        outcome.add_row("hand vs jax.grad", f"max step-wise gap {gap:.3g} of the term magnitude "
                       f"(tolerance {result.gradient_tolerance:.3g}): {'agree' if agree else 'DISAGREE'}")
     for name, path in (("checkpoint", args.checkpoint), ("output", args.output), ("loss curve", args.plot)):
         if path is not None:
-            table.add_row(name, escape(str(path)))
-    return table
+            outcome.add_row(name, escape(str(path)))
+    return outcome
 
 
 def plot_losses(path: Path, losses: np.ndarray, title: str) -> None:

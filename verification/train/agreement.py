@@ -14,7 +14,9 @@ import numpy as np
 import reference
 from reference.training import stable_learning_rate
 from verification.train.data import planted_teacher
-from verification.train.trainer import GRADIENTS, Trainer, initial_parameters
+from verification.train.kernel import GRADIENTS
+from verification.train.start import initial_parameters
+from verification.train.trainer import Trainer
 
 __all__ = ["agreement_summary", "stable_learning_rate", "trajectory_tolerance"]
 
@@ -55,12 +57,11 @@ def agreement_summary(steps: int = 200, seed: int = 0) -> dict:
     ``loss_tolerance`` (from :func:`trajectory_tolerance`), ``max_gradient_gap`` and
     ``gradient_tolerance`` (the step-wise check), ``agree`` and ``final_loss``.
     """
-
     teacher = planted_teacher(256, 5, seed=seed, dtype=np.float64)
     rate = stable_learning_rate(teacher.X)
     w0, b0 = initial_parameters(teacher.X, seed=seed)
     ref = reference.train(teacher.X, teacher.y, steps=steps, learning_rate=rate, w0=w0, b0=b0)
-    trainer = Trainer(teacher.X, teacher.y, dtype=np.float64, devices=1)
+    trainer = Trainer.from_data(teacher.X, teacher.y, dtype=np.float64, devices=1)
     runs = [trainer.run(w0, b0, steps, learning_rate=rate, gradient=g) for g in GRADIENTS]
     check = trainer.check(w0, b0, steps, learning_rate=rate)
     losses = np.concatenate([ref.losses] + [r.losses for r in runs])

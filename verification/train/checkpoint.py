@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from verification.train.errors import ArgumentError
+
 FORMAT = "relu-neuron-checkpoint/1"
 
 
@@ -71,14 +73,14 @@ def check_writable(name: str, path, suffixes: tuple[str, ...] | None = None) -> 
     or not writable, it is a directory, or its suffix is not one of ``suffixes``."""
     path = Path(path)
     if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise ValueError(f"{name}: expected a file name ending in {' or '.join(suffixes)}, got {str(path)!r}")
+        raise ArgumentError(name, f"expected a file name ending in {' or '.join(suffixes)}, got {str(path)!r}")
     if path.is_dir():
-        raise ValueError(f"{name}: {path} is a directory; expected a file name")
+        raise ArgumentError(name, f"{path} is a directory; expected a file name")
     parent = path.parent
     if not parent.is_dir():
-        raise ValueError(f"{name}: the directory {parent} does not exist")
+        raise ArgumentError(name, f"the directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
-        raise ValueError(f"{name}: the directory {parent} is not writable")
+        raise ArgumentError(name, f"the directory {parent} is not writable")
     return path
 
 
@@ -121,15 +123,15 @@ def save_parameters(path, *, w, b, losses, final_loss, features=None) -> None:
 
 
 def load_checkpoint(path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`; ValueError if it is not one."""
+    """Read a checkpoint written by :func:`save_checkpoint`; :class:`ArgumentError` naming ``checkpoint`` if it is not one."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             values = {name: archive[name] for name in archive.files}
     except Exception as error:  # not a zip, truncated, pickled objects, unreadable: all the same to us
-        raise ValueError(f"checkpoint: cannot read {path} as a checkpoint ({error})") from None
+        raise ArgumentError("checkpoint", f"cannot read {path} as a checkpoint ({error})") from None
     if "format" not in values or str(values["format"]) != FORMAT or any(f.name not in values for f in fields(Checkpoint)):
-        raise ValueError(f"checkpoint: {path} is not a checkpoint written by this program")
+        raise ArgumentError("checkpoint", f"{path} is not a checkpoint written by this program")
     return Checkpoint(
         step=int(values["step"]),
         w=values["w"],

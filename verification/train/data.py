@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reference.checks import check_data
+from reference.checks import as_real_array, check_data
+from verification.train.errors import ArgumentError
 
 TEACHER_BIAS = 0.5
 
@@ -39,7 +40,7 @@ def planted_teacher(samples: int = 1000, features: int = 10, *, seed: int = 0, n
     r"""$y = \max(0, X\mathbf{w}^* + b^*) + \text{noise}\cdot\mathcal{N}(0, 1)$, computed in ``dtype``."""
     for name, value in (("samples", samples), ("features", features)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+            raise ArgumentError(name, f"expected a positive integer, got {value!r}")
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     w = (rng.standard_normal(features) / math.sqrt(features)).astype(dtype)
@@ -60,6 +61,23 @@ class Dataset:
     features: tuple[str, ...]
 
 
+def check_arrays(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """``reference.checks.check_data`` of a file's arrays, a bad ``X`` or ``y`` an :class:`ArgumentError` naming it.
+
+    ``reference.checks`` begins each message with the name it is given, which is dropped from
+    the ``problem`` here.
+    """
+    arrays = []
+    for name, value, ndim in (("X", X, 2), ("y", y, 1)):
+        try:
+            arrays.append(as_real_array(name, value, ndim=ndim))
+        except (TypeError, ValueError) as error:
+            raise ArgumentError(name, str(error).removeprefix(f"{name}: ")) from None
+    if arrays[0].shape[0] == 0:
+        raise ArgumentError("X", f"needs at least one sample (row), got shape {arrays[0].shape}")
+    return check_data(*arrays)  # the lengths
+
+
 def load_csv(path, target: str) -> Dataset:
     """A CSV file with a header line; column ``target`` is y, every other column a feature.
 
@@ -72,36 +90,36 @@ def load_csv(path, target: str) -> Dataset:
         reader = csv.reader(handle)
         header = next(reader, None)
         if not header:
-            raise ValueError(f"data: {path} is empty; expected a header line naming the columns")
+            raise ArgumentError("data", f"{path} is empty; expected a header line naming the columns")
         header = [name.strip() for name in header]
         if target not in header:
-            raise ValueError(f"target: no column {target!r} in {path}; its columns are {', '.join(header)}")
+            raise ArgumentError("target", f"no column {target!r} in {path}; its columns are {', '.join(header)}")
         if len(header) < 2:
-            raise ValueError(f"data: {path} has only the target column {target!r}; it needs at least one feature")
+            raise ArgumentError("data", f"{path} has only the target column {target!r}; it needs at least one feature")
         rows = []
         for row in reader:
             if not row:
                 continue
             line = reader.line_num
             if len(row) != len(header):
-                raise ValueError(f"data: {path}, line {line}: expected {len(header)} cells, got {len(row)}")
+                raise ArgumentError("data", f"{path}, line {line}: expected {len(header)} cells, got {len(row)}")
             values = []
             for name, cell in zip(header, row, strict=True):
                 try:
                     value = float(cell)
                 except ValueError:
-                    raise ValueError(f"data: {path}, line {line}, column {name!r}: {cell!r} is not a number") from None
+                    raise ArgumentError("data", f"{path}, line {line}, column {name!r}: {cell!r} is not a number") from None
                 if not math.isfinite(value):
-                    raise ValueError(f"data: {path}, line {line}, column {name!r}: {cell!r} is not finite (NaN or inf)")
+                    raise ArgumentError("data", f"{path}, line {line}, column {name!r}: {cell!r} is not finite (NaN or inf)")
                 values.append(value)
             rows.append(values)
     if not rows:
-        raise ValueError(f"data: {path} has a header but no data lines")
+        raise ArgumentError("data", f"{path} has a header but no data lines")
     table = np.array(rows, dtype=np.float64)
     column = header.index(target)
     X = np.delete(table, column, axis=1)
     features = tuple(name for i, name in enumerate(header) if i != column)
-    X, y = check_data(X, table[:, column])
+    X, y = check_arrays(X, table[:, column])
     return Dataset(X=X, y=y, features=features)
 
 
@@ -111,14 +129,14 @@ def load_npz(path) -> Dataset:
     with np.load(path, allow_pickle=False) as archive:
         missing = [name for name in ("X", "y") if name not in archive.files]
         if missing:
-            raise ValueError(f"data: {path} needs arrays named 'X' and 'y'; missing {missing}, found {archive.files}")
+            raise ArgumentError("data", f"{path} needs arrays named 'X' and 'y'; missing {missing}, found {archive.files}")
         arrays = {}
         for name in ("X", "y"):
             try:
                 arrays[name] = archive[name]
             except ValueError:  # object arrays need pickle, which is refused
-                raise ValueError(f"data: array {name!r} in {path} holds Python objects; only numeric arrays are read") from None
-    X, y = check_data(arrays["X"], arrays["y"])
+                raise ArgumentError("data", f"array {name!r} in {path} holds Python objects; only numeric arrays are read") from None
+    X, y = check_arrays(arrays["X"], arrays["y"])
     return Dataset(X=X, y=y, features=tuple(f"x{j}" for j in range(X.shape[1])))
 
 
@@ -126,17 +144,17 @@ def load_data(path, target: str | None = None) -> Dataset:
     """``.csv`` (needs ``target``) or ``.npz`` (arrays X and y), chosen by the file's suffix."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"data: no such file {path}")
+        raise ArgumentError("data", f"no such file {path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         if target is None:
-            raise ValueError("target: a CSV file needs the name of its target column")
+            raise ArgumentError("target", "a CSV file needs the name of its target column")
         return load_csv(path, target)
     if suffix == ".npz":
         if target is not None:
-            raise ValueError("target: applies to CSV files only; an .npz file holds arrays 'X' and 'y'")
+            raise ArgumentError("target", "applies to CSV files only; an .npz file holds arrays 'X' and 'y'")
         return load_npz(path)
-    raise ValueError(f"data: expected a .csv or .npz file, got {path.name!r}")
+    raise ArgumentError("data", f"expected a .csv or .npz file, got {path.name!r}")
 
 
 @dataclass(frozen=True)

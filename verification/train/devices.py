@@ -1,4 +1,4 @@
-"""Where the training data lives: which devices, and the numerics every program runs under.
+"""Where the training data lives: which devices.
 
 JAX's default on a CPU-only machine is one CPU device, whose matrix products already use every
 core.  :func:`use_all_cores` is the opt-in to one device per core, which lets the sharded kernel
@@ -8,7 +8,6 @@ process-wide JAX setting, so the library never calls it itself.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import glob
 import os
@@ -16,6 +15,8 @@ from collections.abc import Sequence
 
 import jax
 import numpy as np
+
+from verification.train.errors import ArgumentError
 
 BLOCKED_MIN_BYTES = 8 * 2**20
 """Below this many bytes of X per device, each device takes its rows in one block: X then sits
@@ -56,8 +57,9 @@ def select_devices(devices=None) -> tuple[jax.Device, ...]:
         return tuple(visible)
     if isinstance(devices, int) and not isinstance(devices, bool):
         if not 1 <= devices <= len(visible):
-            raise ValueError(
-                f"devices: asked for {devices}, but JAX sees {len(visible)} ({visible[0].platform}); "
+            raise ArgumentError(
+                "devices",
+                f"asked for {devices}, but JAX sees {len(visible)} ({visible[0].platform}); "
                 "on a CPU-only machine, ask for more CPU devices before JAX starts "
                 "(verification.use_all_cores(), jax.config.update('jax_num_cpu_devices', k) or "
                 "XLA_FLAGS=--xla_force_host_platform_device_count=k)"
@@ -100,15 +102,3 @@ def default_devices(
         large = large and size >= SHARD_MIN_CACHES * (last_level_cache_bytes() if cache_bytes is None else cache_bytes)
     return tuple(visible) if large else (visible[0],)
 
-
-@contextlib.contextmanager
-def numerics(dtype):
-    """float64 inside a scoped ``jax.enable_x64``; products at the highest matmul precision (no TF32).
-
-    No global JAX setting is changed.
-    """
-    with contextlib.ExitStack() as stack:
-        if np.dtype(dtype) == np.float64:
-            stack.enter_context(jax.enable_x64(True))
-        stack.enter_context(jax.default_matmul_precision("highest"))
-        yield

@@ -9,8 +9,8 @@ $$ \frac{\partial C}{\partial \mathbf{w}} = \sum_{p=1}^{K} \frac{2}{N}\sum_{i \i
 
 divided by the global N, and ends with the same parameters.  The compiled step is the one
 :class:`~verification.train.trainer.Trainer` runs on one process: only the mesh, which here
-spans every process's devices, and the batch, assembled from each process's rows with
-``jax.make_array_from_process_local_data``, differ.
+spans every process's devices, and the batch, assembled from each process's rows
+(``verification.train.layout.prepare_batch(..., across_processes=True)``), differ.
 
 Joining changes two process-wide JAX settings: it starts the distributed runtime, and sends CPU
 collectives through gloo where no implementation is chosen (``jax_cpu_collectives_implementation``;
@@ -33,13 +33,10 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 
-from reference.checks import check_data
-from verification.train.devices import numerics
-from verification.train.layout import AXIS, FEATURES_FIRST_MAX_BYTES, LAYOUTS, SUB_ROWS, Batch, check_dtype, choose_block_rows
-from verification.train.trainer import initial_parameters as single_process_start
+from verification.precision import own_program_scope
+from verification.train import start
+from verification.train.errors import ArgumentError
 
 JOIN_TIMEOUT_S = 120
 """Default seconds to wait for every process to join: enough to start K processes by hand."""
@@ -60,7 +57,7 @@ def check_coordinator(address: str) -> str:
     """``address`` must be ``HOST:PORT`` (an IPv6 host in brackets), the port in 1..65535."""
     host, sep, port = str(address).rpartition(":")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"coordinator: expected HOST:PORT with a port in 1..65535, got {address!r}")
+        raise ArgumentError("coordinator", f"expected HOST:PORT with a port in 1..65535, got {address!r}")
     return f"{host}:{int(port)}"
 
 
@@ -87,11 +84,11 @@ def _check_processes(num_processes, process_id) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"{name}: expected an integer, got {value!r}")
     if num_processes is not None and num_processes < 1:
-        raise ValueError(f"num_processes: must be at least 1, got {num_processes}")
+        raise ArgumentError("num_processes", f"must be at least 1, got {num_processes}")
     if process_id is not None and process_id < 0:
-        raise ValueError(f"process_id: must be at least 0, got {process_id}")
+        raise ArgumentError("process_id", f"must be at least 0, got {process_id}")
     if None not in (num_processes, process_id) and process_id >= num_processes:
-        raise ValueError(f"process_id: must be below num_processes = {num_processes}, got {process_id}")
+        raise ArgumentError("process_id", f"must be below num_processes = {num_processes}, got {process_id}")
 
 
 def _end(status: int, message: str) -> None:
@@ -154,10 +151,10 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
     if coordinator is not None:
         coordinator = check_coordinator(coordinator)
     if not (isinstance(timeout, int | float) and not isinstance(timeout, bool) and 0 < timeout < float("inf")):
-        raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+        raise ArgumentError("timeout", f"expected a number of seconds > 0, got {timeout!r}")
     if coordinator is not None and process_id == 0 and _port_in_use(int(coordinator.rpartition(":")[2])):
-        raise ValueError(f"coordinator: port {coordinator.rpartition(':')[2]} is in use on this host, where process 0 "
-                         "serves the coordinator; choose a free port")
+        raise ArgumentError("coordinator", f"port {coordinator.rpartition(':')[2]} is in use on this host, where process 0 "
+                            "serves the coordinator; choose a free port")
     if jax.distributed.is_initialized():
         raise RuntimeError("join: this process has already joined a distributed run")
     if getattr(jax.config, "jax_cpu_collectives_implementation", None) in (None, "none"):  # a choice made (mpi) is kept
@@ -182,10 +179,10 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
             coordinator, num_processes, process_id, initialization_timeout=limit, shutdown_timeout_seconds=limit
         )
     except ValueError as error:  # too few arguments and no cluster environment to complete them
-        raise ValueError(f"coordinator: {error} (give the coordinator, the number of processes and this one's id)") from None
+        raise ArgumentError("coordinator", f"{error} (give the coordinator, the number of processes and this one's id)") from None
     except jax.errors.JaxRuntimeError as error:  # process 0 could not serve the coordinator
         first = str(error).splitlines()[0]
-        raise ValueError(f"coordinator: cannot serve {where} ({first}); is the port free on this host?") from None
+        raise ArgumentError("coordinator", f"cannot serve {where} ({first}); is the port free on this host?") from None
     finally:
         joined.set()
         if wake is not None:
@@ -205,14 +202,17 @@ def rows_of_process(n_samples: int, process: Process) -> slice:
         ValueError: N < K, which would leave a process without rows (on every process alike).
     """
     if n_samples < process.count:
-        raise ValueError(f"samples: N = {n_samples} cannot give each of the {process.count} processes a row")
+        raise ArgumentError("samples", f"N = {n_samples} cannot give each of the {process.count} processes a row")
     return slice(n_samples * process.index // process.count, n_samples * (process.index + 1) // process.count)
 
 
-def _gather(values: np.ndarray) -> np.ndarray:
-    """``values`` (same shape on every process) from every process, stacked: shape (K, ...)."""
+def gather(values) -> np.ndarray:
+    """``values`` (same shape on every process) from every process, stacked: shape (K, ...).
+
+    A collective: every process calls it.  A 64-bit array travels in 64-bit mode, unrounded.
+    """
     values = np.asarray(values)
-    with numerics(values.dtype):
+    with own_program_scope(np.float64 if values.dtype.itemsize == 8 else np.float32):
         return np.asarray(multihost_utils.process_allgather(values)).reshape(-1, *values.shape)
 
 
@@ -227,85 +227,26 @@ def check_same(hint: str = "give every process the same", **settings) -> None:
     """
     names = sorted(settings)
     digests = [int.from_bytes(hashlib.sha256(repr(settings[n]).encode()).digest()[:4], "little", signed=True) for n in names]
-    every = _gather(np.array(digests, dtype=np.int32))
+    every = gather(np.array(digests, dtype=np.int32))
     differ = [n for j, n in enumerate(names) if len(set(every[:, j])) > 1]
     if differ:
         others = f" (nor {', '.join(differ[1:])})" if differ[1:] else ""
-        raise ValueError(f"{differ[0]}: not the same on every process{others}; {hint}")
+        raise ArgumentError(differ[0], f"not the same on every process{others}; {hint}")
 
 
 def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
-    r"""The single-process default start from every process's rows ``X``: $\mathbf{w}_0$ from ``seed``
-    and $b_0 = 0.1 - \operatorname{median}_i(\mathbf{w}_0\cdot\mathbf{x}_i)$ over all N samples.
+    r"""The single-process default start (``verification.train.start``) from every process's rows ``X``:
+    $\mathbf{w}_0$ from ``seed`` and $b_0 = 0.1 - \operatorname{median}_i(\mathbf{w}_0\cdot\mathbf{x}_i)$ over all N samples.
 
     Each process's own median would give each a different $b_0$: the parameters would not be
     replicated.  A given ``w0`` or ``b0`` is kept as is (checked); a collective: every process calls it.
     """
-    X = np.asarray(X)
-    w0, given = single_process_start(X, seed=seed, w0=w0, b0=0.0 if b0 is None else b0)
+    w, given = start.initial_parameters(X, seed=seed, w0=w0, b0=0.0 if b0 is None else b0)
     if b0 is not None:
-        return w0, given
-    z = X @ w0.astype(X.dtype) if X.dtype.kind == "f" else X.astype(np.float64) @ w0
-    most = int(_gather(np.array(z.shape[0], dtype=np.int32)).max())
-    padded = np.full(most, np.nan, dtype=z.dtype)
+        return w, given
+    z = start.projections(X, w)
+    most = int(gather(np.array(z.shape[0], dtype=np.int32)).max())
+    padded = np.full(most, np.nan, dtype=z.dtype)  # every process's share padded to the same shape
     padded[: z.shape[0]] = z
-    return w0, np.asarray(0.1 - float(np.nanmedian(_gather(padded))), dtype=np.float64)
-
-
-def prepare_batch(X, y, *, dtype=np.float32, block_rows: int | None = None, models: int = 1, layout: str | None = None) -> Batch:
-    """This process's rows ``X`` (m, n) and ``y`` (m,), and every other process's, as one batch.
-
-    Every process calls it (a collective) after :func:`join`, each with its own rows, which
-    may number differently; all must have the same features and as many devices.  The batch is
-    sharded over every device of every process; its ``n_samples`` is the global N.  Each
-    process lays out its rows as the single-process layout does (``layout`` as there, chosen
-    from the global N): whole blocks, then the rows left over, padded with masked zeros to the
-    same shape on every process.
-
-    Raises:
-        ValueError: bad rows (named), or the processes disagree (each one's counts named).
-    """
-    X, y = check_data(X, y)
-    dtype = check_dtype(dtype)
-    local = jax.local_devices()
-    every = _gather(np.array([X.shape[0], X.shape[1], len(local)], dtype=np.int32))
-    if len(set(every[:, 1])) > 1 or len(set(every[:, 2])) > 1:
-        held = "; ".join(f"process {p}: {m} rows × {n} features, {d} devices" for p, (m, n, d) in enumerate(every))
-        raise ValueError(f"X: every process needs the same features and as many devices ({held})")
-    n_samples, n_features, count = int(every[:, 0].sum()), X.shape[1], len(local)
-    fewest = int(every[:, 0].min())
-    if layout is None:
-        layout = "features" if n_samples * n_features * dtype.itemsize <= FEATURES_FIRST_MAX_BYTES else "rows"
-    elif layout not in LAYOUTS:
-        raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
-    features_first = layout == "features"
-    if block_rows is None:
-        block_rows = choose_block_rows(max(fewest, 1), n_features, dtype, local, models)
-        if not features_first and block_rows > SUB_ROWS:  # whole sub-blocks, as the single-process layout
-            block_rows -= block_rows % SUB_ROWS
-    elif isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
-        raise ValueError(f"block_rows: expected a positive integer, got {block_rows!r}")
-    blocks = fewest // (count * block_rows) * count  # the same number on every process
-    body = blocks * block_rows
-    most_left = int(every[:, 0].max()) - body
-    X, y = X.astype(dtype, copy=False), y.astype(dtype, copy=False)
-
-    mesh = Mesh(np.array(jax.devices()), (AXIS,))
-    sharding = NamedSharding(mesh, P(AXIS))
-    with numerics(dtype):
-        parts = [X[:body].reshape(blocks, block_rows, n_features), y[:body].reshape(blocks, block_rows)]
-        if not blocks:
-            parts = [np.zeros((count, 0, n_features), dtype), np.zeros((count, 0), dtype)]
-        if features_first:
-            parts[0] = np.ascontiguousarray(parts[0].transpose(0, 2, 1))
-        rest = [None, None, None]
-        if most_left:
-            r = -(-most_left // count)
-            left = X.shape[0] - body
-            rest_X, rest_y, mask = np.zeros((count * r, n_features), dtype), np.zeros(count * r, dtype), np.zeros(count * r, dtype)
-            rest_X[:left], rest_y[:left], mask[:left] = X[body:], y[body:], 1
-            rest = [a.reshape(count, r, *a.shape[1:]) for a in (rest_X, rest_y, mask)]
-            if features_first:
-                rest[0] = np.ascontiguousarray(rest[0].transpose(0, 2, 1))
-        arrays = [None if a is None else jax.make_array_from_process_local_data(sharding, a) for a in parts + rest]
-    return Batch(*arrays, n_samples=n_samples, mesh=mesh, in_place=False, features_first=features_first)
+    every = gather(padded).ravel()
+    return w, start.bias_for(every[~np.isnan(every)])

@@ -2,9 +2,9 @@ r"""The compiled training loop: every step of a run in one ``lax.scan`` inside o
 
 Each step evaluates, on every device's rows of X, the loss and the gradient of
 ``verification.neuron``: the hand formula :func:`~verification.neuron.loss_and_grads`
-(``mode="hand"``), ``jax.value_and_grad`` of :func:`~verification.neuron.mse_loss`
-(``"autodiff"``), or both, compared at every step (``"both"``); adds the devices' partial sums
-with ``psum``; and applies rule ``gd_update``, $\mathbf{w} \leftarrow \mathbf{w} - \eta\,\partial C/\partial\mathbf{w}$,
+(``Mode.HAND``), ``jax.value_and_grad`` of :func:`~verification.neuron.mse_loss`
+(``Mode.AUTODIFF``), or both, compared at every step (``Mode.BOTH``); adds the devices' partial
+sums with ``psum``; and applies rule ``gd_update``, $\mathbf{w} \leftarrow \mathbf{w} - \eta\,\partial C/\partial\mathbf{w}$,
 $b \leftarrow b - \eta\,\partial C/\partial b$.
 
 - A program is compiled once per (mesh, shapes, dtype, steps, mode, models) and cached: new
@@ -14,12 +14,19 @@ $b \leftarrow b - \eta\,\partial C/\partial b$.
   $C$ is a sum over blocks, so the autodiff gradient is ``jax.value_and_grad`` of each block's
   term, summed.
 - ``models``: the loop ``jax.vmap``-ed over a leading axis of ``w``, ``b`` and the learning rate.
+
+Every mode sums one kind of terms over the samples, a ``NamedTuple`` of arrays (JAX adds them
+leaf by leaf): :class:`Step`, :class:`Compared`, :class:`Loss`, :class:`Active`, :class:`Final`,
+:class:`Gram`.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
+import operator
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,12 +35,84 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from verification.neuron import hand_signal, loss_and_grads, mse_loss
+from verification.train.errors import ArgumentError
 from verification.train.layout import AXIS, SUB_ROWS
 
-MODES = ("hand", "autodiff", "both", "loss", "active", "final")
+
+class Mode(enum.Enum):
+    """What a program sums over the samples; the result type of each is in ``RESULTS``."""
+
+    HAND = "hand"
+    AUTODIFF = "autodiff"
+    BOTH = "both"
+    LOSS = "loss"
+    ACTIVE = "active"
+    FINAL = "final"
+    GRAM = "gram"
+
+
+class Step(NamedTuple):
+    """$C$ and its gradient, by the hand formula or by ``jax.value_and_grad``."""
+
+    loss: Any
+    grad_w: Any
+    grad_b: Any
+
+
+class Compared(NamedTuple):
+    r"""$C$, the hand gradient, the ``jax.grad`` one, and the magnitudes of the summed terms,
+    $\sum_i |s_i||\mathbf{x}_i|$ and $\sum_i |s_i|$ (the units of their difference)."""
+
+    loss: Any
+    grad_w: Any
+    grad_b: Any
+    auto_w: Any
+    auto_b: Any
+    scale_w: Any
+    scale_b: Any
+
+
+class Loss(NamedTuple):
+    loss: Any
+
+
+class Active(NamedTuple):
+    """How many samples have $z_i > 0$."""
+
+    count: Any
+
+
+class Final(NamedTuple):
+    """$C$ and the active count at the end of a run."""
+
+    loss: Any
+    active: Any
+
+
+class Gram(NamedTuple):
+    r"""The pieces of $\hat X^T\hat X$, $\hat X = [X, \vec{1}]$: $X^TX$, $X^T\vec{1}$ and the number of samples."""
+
+    products: Any
+    sums: Any
+    count: Any
+
+
+RESULTS: dict[Mode, type] = {Mode.HAND: Step, Mode.AUTODIFF: Step, Mode.BOTH: Compared, Mode.LOSS: Loss,
+                             Mode.ACTIVE: Active, Mode.FINAL: Final, Mode.GRAM: Gram}
+GRADIENTS = (Mode.HAND, Mode.AUTODIFF)
+"""The gradients a run can follow."""
 BLOCK_UNROLL = 4
 """``fori_loop`` unroll factor for the block loop."""
 _traced = 0
+
+
+def gradient_mode(gradient: str | Mode, choices: tuple[Mode, ...] = GRADIENTS) -> Mode:
+    """``gradient`` (a mode or its name) as one of ``choices``; ArgumentError naming ``gradient`` otherwise."""
+    names = tuple(mode.value for mode in choices)
+    value = gradient.value if isinstance(gradient, Mode) else gradient
+    if value not in names:
+        raise ArgumentError("gradient", f"expected one of {names}, got {gradient!r}")
+    return Mode(value)
 
 
 def compile_count() -> int:
@@ -41,32 +120,38 @@ def compile_count() -> int:
     return _traced
 
 
-def block_terms(w, b, X, y, mask, *, n, mode: str, features_first: bool = False, signal: Callable = hand_signal) -> tuple:
-    r"""One block's terms of the sums a step needs.
-
-    ``"hand"`` and ``"autodiff"``: (C, ∂C/∂w, ∂C/∂b); ``"loss"``: (C,); ``"active"``: (the
-    number of samples with z > 0,); ``"final"``: both of those; ``"both"``: (C, hand ∂C/∂w, ∂C/∂b, autodiff ∂C/∂w, ∂C/∂b,
-    $\sum_i |s_i||\mathbf{x}_i|$, $\sum_i |s_i|$): the magnitudes of the summed terms.
-    """
+def block_terms(w, b, X, y, mask, *, n, mode: Mode, features_first: bool = False, signal: Callable = hand_signal):
+    """One block's terms of the sums ``mode`` needs, as ``RESULTS[mode]``."""
     if not features_first and X.shape[0] > SUB_ROWS and X.shape[0] % SUB_ROWS == 0:
         X, y = X.reshape(-1, SUB_ROWS, X.shape[1]), y.reshape(-1, SUB_ROWS)
         mask = None if mask is None else mask.reshape(-1, SUB_ROWS)
     layout = {"n": n, "mask": mask, "features_first": features_first}
-    if mode == "loss":
-        return (mse_loss(w, b, X, y, **layout),)
-    if mode in ("active", "final"):
+    if mode is Mode.LOSS:
+        return Loss(mse_loss(w, b, X, y, **layout))
+    if mode is Mode.GRAM:
+        count = jnp.sum(jnp.ones_like(y) if mask is None else mask)
+        if features_first:  # X is (n, rows)
+            rows = X if mask is None else X * mask[None, :]
+            return Gram(X @ rows.T, jnp.sum(rows, axis=-1), count)
+        rows = X if mask is None else X * mask[..., None]
+        return Gram(jnp.einsum("...ri,...rj->ij", rows, X), jnp.sum(rows, axis=tuple(range(X.ndim - 1))), count)
+    if mode in (Mode.ACTIVE, Mode.FINAL):
         active = ((w @ X if features_first else X @ w) + b > 0).astype(X.dtype)
         count = jnp.sum(active if mask is None else active * mask)
-        return (count,) if mode == "active" else (mse_loss(w, b, X, y, **layout), count)
-    if mode == "autodiff":
+        return Active(count) if mode is Mode.ACTIVE else Final(mse_loss(w, b, X, y, **layout), count)
+    if mode is Mode.AUTODIFF:
         loss, (grad_w, grad_b) = jax.value_and_grad(mse_loss, argnums=(0, 1))(w, b, X, y, **layout)
-        return loss, grad_w, grad_b
+        return Step(loss, grad_w, grad_b)
     loss, grad_w, grad_b, s = loss_and_grads(w, b, X, y, **layout, signal=signal)
-    if mode == "hand":
-        return loss, grad_w, grad_b
+    if mode is Mode.HAND:
+        return Step(loss, grad_w, grad_b)
     auto_w, auto_b = jax.grad(mse_loss, argnums=(0, 1))(w, b, X, y, **layout)
     scale_w = jnp.abs(X) @ jnp.abs(s) if features_first else jnp.einsum("...ri,...r->i", jnp.abs(X), jnp.abs(s))
-    return loss, grad_w, grad_b, auto_w, auto_b, scale_w, jnp.sum(jnp.abs(s))
+    return Compared(loss, grad_w, grad_b, auto_w, auto_b, scale_w, jnp.sum(jnp.abs(s)))
+
+
+def _add(total, terms):
+    return jax.tree.map(operator.add, total, terms)
 
 
 def _device_sums(w, b, X, y, rest, *, n, mode, features_first, signal):
@@ -80,16 +165,13 @@ def _device_sums(w, b, X, y, rest, *, n, mode, features_first, signal):
         sums = terms(w, b, X[0], y[0], None)
     else:
         shapes = jax.eval_shape(lambda: terms(w, b, X[0], y[0], None))
-        init = tuple(lax.pcast(jnp.zeros(s.shape, s.dtype), (AXIS,), to="varying") for s in shapes)
-
-        def body(k, acc):
-            return tuple(a + t for a, t in zip(acc, terms(w, b, X[k], y[k], None), strict=True))
-
-        sums = lax.fori_loop(0, X.shape[0], body, init, unroll=BLOCK_UNROLL)
+        init = jax.tree.map(lambda s: lax.pcast(jnp.zeros(s.shape, s.dtype), (AXIS,), to="varying"), shapes)
+        sums = lax.fori_loop(0, X.shape[0], lambda k, total: _add(total, terms(w, b, X[k], y[k], None)), init,
+                             unroll=BLOCK_UNROLL)
     if rest:
         rest_X, rest_y, mask = rest
-        sums = tuple(a + t for a, t in zip(sums, terms(w, b, rest_X[0], rest_y[0], mask[0]), strict=True))
-    return tuple(lax.psum(s, AXIS) for s in sums)
+        sums = _add(sums, terms(w, b, rest_X[0], rest_y[0], mask[0]))
+    return jax.tree.map(lambda s: lax.psum(s, AXIS), sums)
 
 
 def _gap(hand, auto, scale):
@@ -99,23 +181,34 @@ def _gap(hand, auto, scale):
     return jnp.max(jnp.where(scale > 0, difference / safe, jnp.where(difference > 0, jnp.inf, 0)))
 
 
+def _sums(mesh: Mesh, n: int, mode: Mode, features_first: bool, signal: Callable):
+    """``(w, b, X, y, rest) -> RESULTS[mode]``, summed over every device of ``mesh``."""
+    local = functools.partial(_device_sums, n=n, mode=mode, features_first=features_first, signal=signal)
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P(), P(AXIS), P(AXIS), P(AXIS)), out_specs=P())
+
+
 @functools.lru_cache(maxsize=64)
-def program(mesh: Mesh, n: int, steps: int, mode: str, models: bool, features_first: bool, signal: Callable = hand_signal):
-    """The jitted loop ``(w, b, learning_rate, X, y, rest) -> (w, b, per-step outputs, final loss, active count)``.
-
-    Per-step outputs are the loss before each step, or (loss, gap) in ``"both"`` mode, the
-    gap between the hand and autodiff gradients in units of the summed terms' magnitude.
-    ``steps=0`` gives ``(w, b, rest...) -> (loss or active count,)`` at (w, b) ("loss" or "active").
-    """
-
-    def sums(w, b, X, y, rest, mode):
-        local = functools.partial(_device_sums, n=n, mode=mode, features_first=features_first, signal=signal)
-        return jax.shard_map(local, mesh=mesh, in_specs=(P(), P(), P(AXIS), P(AXIS), P(AXIS)), out_specs=P())(w, b, X, y, rest)
+def evaluation(mesh: Mesh, n: int, mode: Mode, features_first: bool):
+    """The jitted ``(w, b, X, y, rest) -> RESULTS[mode]`` at one point (``Mode.LOSS``, ``ACTIVE`` or ``GRAM``)."""
+    sums = _sums(mesh, n, mode, features_first, hand_signal)
 
     def evaluate(w, b, X, y, rest):
         global _traced
         _traced += 1
-        return sums(w, b, X, y, rest, mode)
+        return sums(w, b, X, y, rest)
+
+    return jax.jit(evaluate)
+
+
+@functools.lru_cache(maxsize=64)
+def program(mesh: Mesh, n: int, steps: int, mode: Mode, models: bool, features_first: bool, signal: Callable = hand_signal):
+    """The jitted loop ``(w, b, learning_rate, X, y, rest) -> (w, b, per-step outputs, Final)``.
+
+    Per-step outputs are the loss before each step, or (loss, gap) in ``Mode.BOTH``, the gap
+    between the hand and autodiff gradients in units of the summed terms' magnitude.
+    """
+    sums = _sums(mesh, n, mode, features_first, signal)
+    final = _sums(mesh, n, Mode.FINAL, features_first, signal)
 
     def run(w, b, learning_rate, X, y, rest):
         global _traced
@@ -123,19 +216,16 @@ def program(mesh: Mesh, n: int, steps: int, mode: str, models: bool, features_fi
 
         def step(params, _):
             w, b = params
-            if mode == "both":
-                loss, grad_w, grad_b, auto_w, auto_b, scale_w, scale_b = sums(w, b, X, y, rest, "both")
-                gap = jnp.maximum(_gap(grad_w, auto_w, scale_w), _gap(grad_b, auto_b, scale_b))
-                return (w - learning_rate * grad_w, b - learning_rate * grad_b), (loss, gap)
-            loss, grad_w, grad_b = sums(w, b, X, y, rest, mode)
-            return (w - learning_rate * grad_w, b - learning_rate * grad_b), loss
+            terms = sums(w, b, X, y, rest)
+            updated = (w - learning_rate * terms.grad_w, b - learning_rate * terms.grad_b)
+            if mode is Mode.BOTH:
+                gap = jnp.maximum(_gap(terms.grad_w, terms.auto_w, terms.scale_w), _gap(terms.grad_b, terms.auto_b, terms.scale_b))
+                return updated, (terms.loss, gap)
+            return updated, terms.loss
 
         (w, b), history = lax.scan(step, (w, b), None, length=steps)
-        final_loss, active = sums(w, b, X, y, rest, "final")
-        return w, b, history, final_loss, active
+        return w, b, history, final(w, b, X, y, rest)
 
-    if steps == 0:
-        return jax.jit(evaluate)
     if models:
         run = jax.vmap(run, in_axes=(0, 0, 0, None, None, None))
     return jax.jit(run)

@@ -29,9 +29,11 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from reference.checks import check_data
-from verification.train.devices import BLOCKED_MIN_BYTES, default_devices, numerics, select_devices
+from verification.precision import check_dtype, own_program_scope
+from verification.train.devices import BLOCKED_MIN_BYTES, default_devices, select_devices
+from verification.train.distributed import gather
+from verification.train.errors import ArgumentError
 
-DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 AXIS = "data"
 ALIGNMENT = 64
 """Bytes: XLA's CPU client reads a host array in place only at this alignment."""
@@ -45,17 +47,6 @@ times faster than one long one.  Such blocks are cut to a multiple of it."""
 BLOCK_BYTES = 400 * 1024
 """Target size of one block of X: it stays in a core's L2 cache between the forward product and
 the backward one, so a blocked step reads X from memory once."""
-
-
-def check_dtype(dtype) -> np.dtype:
-    """``dtype`` must be float32 or float64."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype: expected float32 or float64, got {dtype!r}") from None
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
-    return dtype
 
 
 @dataclass(frozen=True)
@@ -135,8 +126,27 @@ def _aligned_copy(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Shares:
+    """How many rows the batch holds: ``total`` N, and the ``fewest`` and ``most`` any one process holds."""
+
+    total: int
+    fewest: int
+    most: int
+
+    @classmethod
+    def of_processes(cls, rows: int, n_features: int, n_devices: int) -> Shares:
+        """Every process's ``rows``, gathered (a collective); they must agree on the features and devices."""
+        every = gather(np.array([rows, n_features, n_devices], dtype=np.int32))
+        if len(set(every[:, 1])) > 1 or len(set(every[:, 2])) > 1:
+            held = "; ".join(f"process {p}: {m} rows × {n} features, {d} devices" for p, (m, n, d) in enumerate(every))
+            raise ArgumentError("X", f"every process needs the same features and as many devices ({held})")
+        return cls(total=int(every[:, 0].sum()), fewest=int(every[:, 0].min()), most=int(every[:, 0].max()))
+
+
 def prepare_batch(
-    X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1, layout: str | None = None
+    X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1, layout: str | None = None,
+    across_processes: bool = False,
 ) -> Batch:
     """Check X and y, cut X into blocks and place them on the devices (in place where possible).
 
@@ -144,38 +154,59 @@ def prepare_batch(
     together); an explicit value forces it.  ``layout`` None chooses ``"features"`` for an X of
     at most ``FEATURES_FIRST_MAX_BYTES``, else ``"rows"``.  X must not be modified while the batch
     is in use when it is read in place (``Batch.in_place``).
+
+    ``across_processes``: X and y are this process's rows of a run joined with
+    :func:`verification.train.distributed.join`; every process calls this (a collective), each
+    with its own rows, which may number differently, the same features and as many devices.
+    The batch is sharded over every device of every process and its ``n_samples`` is the
+    global N; the layout is chosen from the global N, the blocks from the fewest rows any
+    process holds, and every process's rest is padded to the same shape.
+
+    Raises:
+        ValueError, TypeError: a bad argument, named; across processes, processes that disagree
+            (each one's rows, features and devices named).
     """
     X, y = check_data(X, y)
     dtype = check_dtype(dtype)
-    n_samples, n_features = X.shape
-    devices = select_devices(default_devices(n_samples, n_features, dtype) if devices is None else devices)
     if block_rows is not None and (isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1):
-        raise ValueError(f"block_rows: expected a positive integer, got {block_rows!r}")
+        raise ArgumentError("block_rows", f"expected a positive integer, got {block_rows!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise ArgumentError("layout", f"expected one of {LAYOUTS}, got {layout!r}")
+    n_features = X.shape[1]
+    if across_processes:
+        if devices is not None:
+            raise ArgumentError("devices", "across processes the batch is on every device of every process")
+        shares = Shares.of_processes(X.shape[0], n_features, len(jax.local_devices()))
+        devices, mesh_devices = tuple(jax.local_devices()), tuple(jax.devices())
+    else:
+        shares = Shares(X.shape[0], X.shape[0], X.shape[0])
+        devices = select_devices(default_devices(shares.total, n_features, dtype) if devices is None else devices)
+        mesh_devices = devices
     if layout is None:
-        layout = "features" if n_samples * n_features * dtype.itemsize <= FEATURES_FIRST_MAX_BYTES else "rows"
-    elif layout not in LAYOUTS:
-        raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
+        layout = "features" if shares.total * n_features * dtype.itemsize <= FEATURES_FIRST_MAX_BYTES else "rows"
     features_first = layout == "features"
     count = len(devices)
     y = y.astype(dtype, copy=False)
 
-    # Up to `spare` rows may come before the first aligned one.  They are kept out of the body
-    # whatever X's address, so the shapes (and the compiled program) depend on N and n only.
-    spare = 0 if features_first else ALIGNMENT // math.gcd(n_features * dtype.itemsize, ALIGNMENT) - 1
-    start = _aligned_start(X, spare) if X.dtype == dtype and X.flags.c_contiguous and not features_first else None
+    # Read in place (one process only): up to `spare` rows may come before the first aligned
+    # one.  They are kept out of the body whatever X's address, so the shapes (and the compiled
+    # program) depend on N and n only.
+    in_place_possible = not (across_processes or features_first)
+    spare = ALIGNMENT // math.gcd(n_features * dtype.itemsize, ALIGNMENT) - 1 if in_place_possible else 0
+    start = _aligned_start(X, spare) if in_place_possible and X.dtype == dtype and X.flags.c_contiguous else None
     copied = start is None
-    if copied and not features_first:
+    if copied and in_place_possible:
         start, X = 0, _aligned_copy(X, dtype)
     elif copied:
         start, X = 0, X.astype(dtype, copy=False)
-    usable = max(n_samples - spare, 0)
+    usable = max(shares.fewest - spare, 0)
     if block_rows is None:
         block_rows = choose_block_rows(max(usable, 1), n_features, dtype, devices, models)
-        if not features_first and block_rows > SUB_ROWS:  # whole sub-blocks (see kernel.SUB_ROWS)
+        if not features_first and block_rows > SUB_ROWS:  # whole sub-blocks (see SUB_ROWS)
             block_rows -= block_rows % SUB_ROWS
         elif count > 1 and block_rows > 16:  # 16 rows of 4-byte numbers are 64 bytes: every shard starts aligned
             block_rows -= block_rows % 16
-    blocks = usable // (count * block_rows) * count
+    blocks = usable // (count * block_rows) * count  # the same number on every process
     if blocks == 0:  # fewer rows than a block a device: all of them go to the rest
         start = 0
     stop = start + blocks * block_rows
@@ -183,27 +214,34 @@ def prepare_batch(
     if features_first:
         body_X = np.ascontiguousarray(body_X.transpose(0, 2, 1))
     body_y = np.ascontiguousarray(y[start:stop]).reshape(blocks, block_rows)
+    if not blocks:
+        body_X = np.zeros((count, n_features, 0) if features_first else (count, 0, n_features), dtype)
+        body_y = np.zeros((count, 0), dtype)
 
-    rest = np.concatenate([np.arange(start), np.arange(stop, n_samples)])
-    mesh = Mesh(np.array(devices), (AXIS,))
-    with numerics(dtype):
-        sharding = NamedSharding(mesh, P(AXIS))
-        if not blocks:
-            body_X, body_y = np.zeros((count, n_features, 0) if features_first else (count, 0, n_features), dtype), np.zeros((count, 0), dtype)
-        on_devices = (jax.device_put(body_X, sharding), jax.device_put(body_y, sharding))
-        rest_arrays = (None, None, None)
-        if rest.size:
-            r = -(-rest.size // count)
-            rest_X = np.zeros((count * r, n_features), dtype)
-            rest_y = np.zeros(count * r, dtype)
-            mask = np.zeros(count * r, dtype)
-            rest_X[: rest.size], rest_y[: rest.size], mask[: rest.size] = X[rest], y[rest], 1
-            rest_X = rest_X.reshape(count, r, n_features)
-            if features_first:
-                rest_X = np.ascontiguousarray(rest_X.transpose(0, 2, 1))
-            rest_arrays = tuple(jax.device_put(a.reshape(count, r) if a.ndim == 1 else a, sharding) for a in (rest_X, rest_y, mask))
+    rest = np.concatenate([np.arange(start), np.arange(stop, X.shape[0])])
+    most_left = shares.most - blocks * block_rows  # the most rows left over in any process
+    rest_arrays: list[np.ndarray] = []
+    if most_left:
+        r = -(-most_left // count)
+        rest_X = np.zeros((count * r, n_features), dtype)
+        rest_y = np.zeros(count * r, dtype)
+        mask = np.zeros(count * r, dtype)
+        rest_X[: rest.size], rest_y[: rest.size], mask[: rest.size] = X[rest], y[rest], 1
+        rest_X = rest_X.reshape(count, r, n_features)
+        if features_first:
+            rest_X = np.ascontiguousarray(rest_X.transpose(0, 2, 1))
+        rest_arrays = [rest_X, rest_y.reshape(count, r), mask.reshape(count, r)]
+
+    mesh = Mesh(np.array(mesh_devices), (AXIS,))
+    sharding = NamedSharding(mesh, P(AXIS))
+    with own_program_scope(dtype):
+        if across_processes:
+            placed = [jax.make_array_from_process_local_data(sharding, a) for a in (body_X, body_y, *rest_arrays)]
+        else:
+            placed = [jax.device_put(a, sharding) for a in (body_X, body_y, *rest_arrays)]
+    on_devices, rest_placed = placed[:2], (placed[2:] or [None, None, None])
     in_place = not copied and _reads_in_place(on_devices[0], X)
-    return Batch(*on_devices, *rest_arrays, n_samples=n_samples, mesh=mesh, in_place=in_place, features_first=features_first)
+    return Batch(*on_devices, *rest_placed, n_samples=shares.total, mesh=mesh, in_place=in_place, features_first=features_first)
 
 
 def _reads_in_place(array: jax.Array, X: np.ndarray) -> bool:

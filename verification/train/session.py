@@ -8,13 +8,12 @@ repeats exactly the computation of an uninterrupted one, bit for bit.
 
 At the end the final parameters are checked for a dead neuron: when no sample (or almost
 none) has $z_i > 0$, the gradient is 0 (or nearly) and training cannot move, whatever the
-number of steps; a :class:`DeadNeuronWarning` says so and names the fix.
+number of steps; a :class:`~verification.train.errors.DeadNeuronWarning` says so and names the fix.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,33 +21,15 @@ import numpy as np
 
 from reference.checks import check_learning_rate, check_steps
 from reference.training import TrainResult
+from verification.train import distributed
 from verification.train.checkpoint import Checkpoint, check_writable, fingerprint, load_checkpoint, save_checkpoint
-from verification.train.trainer import Trainer, check_gradient, initial_parameters
+from verification.train.errors import ArgumentError, warn_if_dead
+from verification.train.kernel import Mode, gradient_mode
+from verification.train.start import initial_parameters
+from verification.train.trainer import Trainer
 
-SESSION_GRADIENTS = ("hand", "autodiff", "both")
-DYING_FRACTION = 0.01
-"""Below this fraction of active samples the neuron is called dying: the gradient sums over
-so few samples that training has all but stopped."""
+SESSION_GRADIENTS = (Mode.HAND, Mode.AUTODIFF, Mode.BOTH)
 PROGRESS_UPDATES = 100
-
-
-class DeadNeuronWarning(UserWarning):
-    """Training ended with no active sample (dead) or fewer than ``DYING_FRACTION`` (dying)."""
-
-    def __init__(self, active_fraction: float):
-        self.active_fraction = active_fraction
-        state = "dead: no sample has" if active_fraction == 0 else f"dying: only {active_fraction:.2%} of the samples have"
-        super().__init__(
-            f"the neuron is {state} w·x + b > 0 at the end, so the gradient is (nearly) 0 and more steps "
-            "cannot help; standardize the features (verification.train.standardize) or lower the learning rate "
-            "to stable_learning_rate(X)"
-        )
-
-
-def warn_if_dead(active_fraction: float | None) -> None:
-    """Warn with :class:`DeadNeuronWarning` when ``active_fraction`` is below ``DYING_FRACTION``."""
-    if active_fraction is not None and active_fraction < DYING_FRACTION:
-        warnings.warn(DeadNeuronWarning(active_fraction), stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -106,30 +87,27 @@ class Session:
         across_processes: bool = False,
     ):
         self.learning_rate = check_learning_rate(learning_rate)
-        self.gradient = check_gradient(gradient, SESSION_GRADIENTS)
+        self.gradient = gradient_mode(gradient, SESSION_GRADIENTS)
         self.checkpoint_every = check_steps(checkpoint_every)
         self.checkpoint = None if checkpoint is None else check_writable("checkpoint", checkpoint)
-        self.trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows, across_processes=across_processes)
-        self._settings = {"learning_rate": self.learning_rate, "gradient": self.gradient, "dtype": str(self.trainer.dtype)}
+        self.trainer = Trainer.from_data(X, y, dtype=dtype, devices=devices, block_rows=block_rows, across_processes=across_processes)
+        self._settings = {"learning_rate": self.learning_rate, "gradient": self.gradient.value, "dtype": str(self.trainer.dtype)}
         self._data = fingerprint(np.asarray(X), np.asarray(y)) if self.checkpoint is not None else ""
         self.step, self.saved_step, self._losses = 0, None, []
-        across = None
         if across_processes:  # collectives, run by every process in this order whether it resumes or not
-            from verification.train import distributed as across
-
-            w0, b0 = across.initial_parameters(X, seed=seed, w0=w0, b0=b0)
+            w0, b0 = distributed.initial_parameters(X, seed=seed, w0=w0, b0=b0)
         if self.checkpoint is not None and self.checkpoint.exists():
             saved = load_checkpoint(self.checkpoint)
             different = saved.mismatch(data=self._data, **self._settings)
             if different:
-                raise ValueError(f"checkpoint: {self.checkpoint} belongs to another run ({different}); remove it or choose another path")
+                raise ArgumentError("checkpoint", f"{self.checkpoint} belongs to another run ({different}); remove it or choose another path")
             self.step = self.saved_step = self.resumed_from = saved.step
             self.w, self.b, self._losses = saved.w, saved.b, [saved.losses]
         else:
             self.resumed_from = 0
             self.w, self.b = initial_parameters(X, seed=seed, w0=w0, b0=b0)
-        if across is not None:  # a process resuming from another step would wait for the others forever
-            across.check_same("every process's checkpoint must hold the same step (or none)", checkpoint=self.step)
+        if across_processes:  # a process resuming from another step would wait for the others forever
+            distributed.check_same("every process's checkpoint must hold the same step (or none)", checkpoint=self.step)
 
     def run(self, steps: int, *, callback: Callable[[Progress], object] | None = None, every: int | None = None) -> SessionResult:
         """Continue until ``steps`` steps in all have been taken (counting resumed ones).
@@ -143,9 +121,10 @@ class Session:
         """
         steps = check_steps(steps)
         if steps < self.step:
-            raise ValueError(
-                f"steps: the checkpoint {self.checkpoint} is already at step {self.step:,}, past the {steps:,} asked for; "
-                f"ask for at least {self.step:,} steps, or remove the checkpoint to start again"
+            raise ArgumentError(
+                "steps",
+                f"the checkpoint {self.checkpoint} is already at step {self.step:,}, past the {steps:,} asked for; "
+                f"ask for at least {self.step:,} steps, or remove the checkpoint to start again",
             )
         if self.checkpoint is not None:
             chunk = self.checkpoint_every
@@ -154,7 +133,7 @@ class Session:
         final_loss, active, gaps, tolerance = None, None, [], None
         while self.step < steps:
             count = min(chunk - self.step % chunk, steps - self.step)  # chunks end at multiples of chunk
-            if self.gradient == "both":
+            if self.gradient is Mode.BOTH:
                 check = self.trainer.check(self.w, self.b, count, learning_rate=self.learning_rate, first_step=self.step)
                 result, tolerance = check.result, check.tolerance
                 gaps.append(check.gaps)
@@ -218,17 +197,16 @@ def train(
         TrainingDiverged: the loss became NaN or inf (names the step and a stable learning rate).
 
     Warns:
-        DeadNeuronWarning: at the end, no sample or fewer than 1 % is active.
+        DeadNeuronWarning: at the end, no sample or fewer than 1 % is active (at the caller's line).
     """
     if checkpoint is not None or callback is not None or across_processes:
         session = Session(
-            X, y, learning_rate=learning_rate, gradient=check_gradient(gradient), dtype=dtype, devices=devices,
+            X, y, learning_rate=learning_rate, gradient=gradient_mode(gradient), dtype=dtype, devices=devices,
             block_rows=block_rows, w0=w0, b0=b0, seed=seed, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
             across_processes=across_processes,
         )
         return session.run(steps, callback=callback)
-    steps, learning_rate, gradient = check_steps(steps), check_learning_rate(learning_rate), check_gradient(gradient)
-    trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
+    trainer = Trainer.from_data(X, y, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
     w0, b0 = initial_parameters(X, seed=seed, w0=w0, b0=b0)
     result = trainer.run(w0, b0, steps, learning_rate=learning_rate, gradient=gradient)
     warn_if_dead(result.active_fraction)

@@ -4,14 +4,13 @@ $$ C(\mathbf{w}, b) = \frac{1}{N}\sum_{i=1}^{N}\bigl(y_i - \max(0, \mathbf{w}\cd
 
 stepped by $\mathbf{w} \leftarrow \mathbf{w} - \eta\,\partial C/\partial\mathbf{w}$, $b \leftarrow b - \eta\,\partial C/\partial b$
 with the hand-derived gradient of ``verification.neuron.loss_and_grads`` or with ``jax.grad``.
-A :class:`Trainer` places X and y on the devices once (``verification.train.layout``); each
-call then runs one compiled program (``verification.train.kernel``).  ``dtype=np.float64`` runs
-inside a scoped ``jax.enable_x64``; no global JAX setting is changed.
+A :class:`Trainer` holds a batch placed on the devices once (``verification.train.layout``);
+each call then runs one compiled program (``verification.train.kernel``) in the precision of
+:func:`verification.precision.own_program_scope`: 64-bit mode for a float64 batch only, scoped.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,40 +19,14 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from reference.checks import as_vector, check_initial, check_learning_rate, check_steps
-from reference.training import TrainingDiverged, TrainResult, stable_learning_rate
+from reference.checks import check_initial, check_learning_rate, check_steps
+from reference.training import TrainingDiverged, TrainResult, learning_rate_for_gram
 from verification.neuron import hand_signal
-from verification.train.devices import numerics
-from verification.train.kernel import program
+from verification.precision import own_program_scope
+from verification.train.errors import ArgumentError
+from verification.train.kernel import Mode, evaluation, gradient_mode, program
 from verification.train.layout import Batch, prepare_batch
-
-GRADIENTS = ("hand", "autodiff")
-
-
-def check_gradient(gradient: str, choices: tuple[str, ...] = GRADIENTS) -> str:
-    """``gradient`` must be one of ``choices``."""
-    if gradient not in choices:
-        raise ValueError(f"gradient: expected one of {choices}, got {gradient!r}")
-    return gradient
-
-
-def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
-    r"""Default start point: $\mathbf{w}_0 \sim \mathcal{N}(0, I/n)$ and $b_0 = 0.1 - \operatorname{median}_i(\mathbf{w}_0\cdot\mathbf{x}_i)$.
-
-    Never dead: $\mathbf{w} = 0, b = 0$ puts every $z_i$ on the kink, where the gradient is
-    exactly 0 and training never moves.  This $b_0$ puts the median $z_i$ at 0.1, so at least
-    half the samples start active, whatever the scale or offset of X.  A given ``w0`` or ``b0``
-    is kept as is (checked).  Returns float64 arrays of shapes (n,) and ().
-    """
-    X = np.asarray(X)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float64)
-    n = X.shape[1]
-    w0 = as_vector("w0", np.random.default_rng(seed).standard_normal(n) / math.sqrt(n) if w0 is None else w0)
-    if b0 is None:  # X @ w0 in X's precision: no float64 copy of a float32 X
-        b0 = 0.1 - float(np.median(X @ w0.astype(X.dtype))) if w0.shape == (n,) else 0.0
-    w0, b0 = check_initial(w0, b0, n)
-    return w0.astype(np.float64), b0.astype(np.float64)
+from verification.train.start import initial_parameters
 
 
 @dataclass(frozen=True)
@@ -79,26 +52,28 @@ class GradientCheck:
 
 
 class Trainer:
-    """X and y placed on the devices once; each method runs gradient descent from any (w, b).
+    """A batch on the devices (:func:`~verification.train.layout.prepare_batch`); each method
+    runs gradient descent, or evaluates, from any (w, b).
 
-    X is read in place, not copied, when it already has ``dtype``, is C-contiguous and
-    suitably aligned (``trainer.batch.in_place``): do not modify it while the trainer is in use.
-    See :func:`verification.train.train` for the arguments.
+    ``Trainer.from_data(X, y, ...)`` prepares the batch too.  See :func:`verification.train.train`
+    for the arguments.
     """
 
-    def __init__(
-        self, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1,
-        across_processes: bool = False, layout: str | None = None,
-    ):
-        if across_processes:  # X and y are this process's rows; the batch spans every process's devices
-            from verification.train import distributed
+    def __init__(self, batch: Batch):
+        self.batch = batch
 
-            if devices is not None:
-                raise ValueError("devices: across processes the batch is on every device of every process")
-            self.batch: Batch = distributed.prepare_batch(X, y, dtype=dtype, block_rows=block_rows, models=models, layout=layout)
-        else:
-            self.batch: Batch = prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models, layout=layout)
-        self._X = X  # for the stable learning rate a divergence suggests
+    @classmethod
+    def from_data(
+        cls, X, y, *, dtype=np.float32, devices=None, block_rows: int | None = None, models: int = 1,
+        layout: str | None = None, across_processes: bool = False,
+    ) -> Trainer:
+        """X and y placed on the devices once (see :func:`~verification.train.layout.prepare_batch`).
+
+        X is read in place, not copied, when it already has ``dtype``, is C-contiguous and
+        suitably aligned (``trainer.batch.in_place``): do not modify it while the trainer is in use.
+        """
+        return cls(prepare_batch(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=models, layout=layout,
+                                 across_processes=across_processes))
 
     @property
     def dtype(self) -> np.dtype:
@@ -108,40 +83,49 @@ class Trainer:
         batch = self.batch
         return () if batch.rest_X is None else (batch.rest_X, batch.rest_y, batch.rest_mask)
 
-    def _put(self, *values):
+    def _put(self, *values) -> list[jax.Array]:
         replicated = NamedSharding(self.batch.mesh, P())
         return [jax.device_put(np.asarray(v, dtype=self.dtype), replicated) for v in values]
 
-    def _call(self, mode: str, steps: int, w, b, learning_rate, signal: Callable = hand_signal):
+    def _call(self, mode: Mode, steps: int, w, b, learning_rate, signal: Callable = hand_signal):
         batch = self.batch
         loop = program(batch.mesh, batch.n_samples, check_steps(steps), mode, np.ndim(w) == 2, batch.features_first, signal)
-        with numerics(self.dtype):
+        with own_program_scope(self.dtype):
             w, b, rate = self._put(w, b, learning_rate)
-            return jax.device_get(loop(w, b, rate, self.batch.X, self.batch.y, self._rest()))
+            return jax.device_get(loop(w, b, rate, batch.X, batch.y, self._rest()))
 
-    def _evaluate(self, mode: str, w, b) -> float:
+    def _evaluate(self, mode: Mode, w, b):
         w, b = check_initial(w, b, self.batch.n_features)
-        with numerics(self.dtype):
+        batch = self.batch
+        with own_program_scope(self.dtype):
             w, b = self._put(w, b)
-            batch = self.batch
-            (value,) = program(batch.mesh, batch.n_samples, 0, mode, False, batch.features_first)(w, b, batch.X, batch.y, self._rest())
-            return float(value)
+            return jax.device_get(evaluation(batch.mesh, batch.n_samples, mode, batch.features_first)(w, b, batch.X, batch.y, self._rest()))
 
     def loss(self, w, b) -> float:
         """$C$ at (``w``, ``b``)."""
-        return self._evaluate("loss", w, b)
+        return float(self._evaluate(Mode.LOSS, w, b).loss)
 
     def active_fraction(self, w, b) -> float:
         r"""The fraction of samples with $z_i = \mathbf{w}\cdot\mathbf{x}_i + b > 0$: 0 means the neuron is dead."""
-        return self._evaluate("active", w, b) / self.batch.n_samples
+        return float(self._evaluate(Mode.ACTIVE, w, b).count) / self.batch.n_samples
+
+    def stable_learning_rate(self, fraction: float = 0.5) -> float:
+        r"""``reference.training.stable_learning_rate`` of the whole batch: $\hat X^T\hat X$ summed on the
+        devices (over every process's, across processes), in the batch's precision."""
+        n_features = self.batch.n_features
+        gram = self._evaluate(Mode.GRAM, np.zeros(n_features), 0.0)
+        augmented = np.empty((n_features + 1, n_features + 1))
+        augmented[:-1, :-1], augmented[:-1, -1], augmented[-1, :-1] = gram.products, gram.sums, gram.sums
+        augmented[-1, -1] = gram.count
+        return learning_rate_for_gram(augmented, fraction)
 
     def run(self, w, b, steps: int, *, learning_rate: float, gradient: str = "hand", first_step: int = 0) -> TrainResult:
         """``steps`` steps from (``w``, ``b``); raises :class:`TrainingDiverged` naming the step
         (counted from ``first_step``) where the loss stops being finite."""
         learning_rate = check_learning_rate(learning_rate)
         w, b = check_initial(w, b, self.batch.n_features)
-        w, b, losses, final_loss, active = self._call(check_gradient(gradient), steps, w, b, learning_rate)
-        return self._result(w, b, losses, final_loss, active, learning_rate, first_step)
+        w, b, losses, final = self._call(gradient_mode(gradient), steps, w, b, learning_rate)
+        return self._result(w, b, losses, final.loss, final.active, learning_rate, first_step)
 
     def check(self, w, b, steps: int, *, learning_rate: float, first_step: int = 0, signal: Callable = hand_signal) -> GradientCheck:
         """Like ``run`` with the hand gradient, also comparing it with ``jax.grad`` at every step.
@@ -150,8 +134,8 @@ class Trainer:
         """
         learning_rate = check_learning_rate(learning_rate)
         w, b = check_initial(w, b, self.batch.n_features)
-        w, b, (losses, gaps), final_loss, active = self._call("both", steps, w, b, learning_rate, signal)
-        result = self._result(w, b, losses, final_loss, active, learning_rate, first_step)
+        w, b, (losses, gaps), final = self._call(Mode.BOTH, steps, w, b, learning_rate, signal)
+        result = self._result(w, b, losses, final.loss, final.active, learning_rate, first_step)
         tolerance = (2 * self.batch.n_samples + 2) * float(np.finfo(self.dtype).eps)
         return GradientCheck(result=result, gaps=np.asarray(gaps), tolerance=tolerance)
 
@@ -159,27 +143,27 @@ class Trainer:
         """K models in one compiled program (``jax.vmap``): ``w0`` (K, n), ``b0`` (K,),
         ``learning_rates`` (K,).  Non-finite losses are returned, not raised: a sweep is how
         one finds where the learning rate is too large."""
-        gradient = check_gradient(gradient)
+        mode = gradient_mode(gradient)
         w0 = np.asarray(w0, dtype=np.float64)
         b0 = np.asarray(b0, dtype=np.float64)
         rates = np.asarray(learning_rates, dtype=np.float64)
         if w0.ndim != 2 or w0.shape[1] != self.batch.n_features:
-            raise ValueError(f"w0: expected shape (K, {self.batch.n_features}), got {w0.shape}")
+            raise ArgumentError("w0", f"expected shape (K, {self.batch.n_features}), got {w0.shape}")
         models = w0.shape[0]
         for name, value in (("b0", b0), ("learning_rates", rates)):
             if value.shape != (models,):
-                raise ValueError(f"{name}: expected shape ({models},) to match w0, got {value.shape}")
+                raise ArgumentError(name, f"expected shape ({models},) to match w0, got {value.shape}")
         for rate in rates:
             check_learning_rate(float(rate))
-        w, b, losses, final_loss, active = self._call(gradient, steps, w0, b0, rates)
-        return TrainResult(w=w, b=b, losses=losses, final_loss=final_loss, active_fraction=active / self.batch.n_samples)
+        w, b, losses, final = self._call(mode, steps, w0, b0, rates)
+        return TrainResult(w=w, b=b, losses=losses, final_loss=final.loss, active_fraction=final.active / self.batch.n_samples)
 
     def _result(self, w, b, losses, final_loss, active, learning_rate: float, first_step: int) -> TrainResult:
         bad = np.flatnonzero(~np.isfinite(losses))
         if bad.size:
-            raise TrainingDiverged(first_step + int(bad[0]), float(losses[bad[0]]), learning_rate, stable_learning_rate(self._X))
+            raise TrainingDiverged(first_step + int(bad[0]), float(losses[bad[0]]), learning_rate, self.stable_learning_rate())
         if not (np.isfinite(final_loss) and np.all(np.isfinite(w)) and np.isfinite(b)):
-            raise TrainingDiverged(first_step + len(losses), float(final_loss), learning_rate, stable_learning_rate(self._X))
+            raise TrainingDiverged(first_step + len(losses), float(final_loss), learning_rate, self.stable_learning_rate())
         active_fraction = float(active) / self.batch.n_samples
         return TrainResult(w=w, b=np.asarray(b), losses=losses, final_loss=np.asarray(final_loss), active_fraction=active_fraction)
 
@@ -198,8 +182,8 @@ def train_sweep(
     rates, seeds = np.broadcast_arrays(np.asarray(learning_rates, dtype=np.float64), np.asarray(0 if seeds is None else seeds))
     rates, seeds = np.atleast_1d(rates), np.atleast_1d(seeds)
     if rates.ndim != 1:
-        raise ValueError(f"learning_rates: expected a scalar or a 1-D list, got shape {rates.shape}")
-    trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=len(rates))
+        raise ArgumentError("learning_rates", f"expected a scalar or a 1-D list, got shape {rates.shape}")
+    trainer = Trainer.from_data(X, y, dtype=dtype, devices=devices, block_rows=block_rows, models=len(rates))
     starts = [initial_parameters(X, seed=int(s)) for s in seeds]
     return trainer.sweep([w for w, _ in starts], [b for _, b in starts], rates, steps, gradient=gradient)
 
@@ -209,7 +193,6 @@ def stepwise_gradient_check(
     block_rows: int | None = None, signal: Callable = hand_signal,
 ) -> GradientCheck:
     """Train with the hand gradient and compare it with ``jax.grad`` at every step (see :class:`GradientCheck`)."""
-    steps, learning_rate = check_steps(steps), check_learning_rate(learning_rate)
-    trainer = Trainer(X, y, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
+    trainer = Trainer.from_data(X, y, dtype=dtype, devices=devices, block_rows=block_rows)  # checks X, y
     w0, b0 = initial_parameters(X, seed=seed, w0=w0, b0=b0)
     return trainer.check(w0, b0, steps, learning_rate=learning_rate, signal=signal)

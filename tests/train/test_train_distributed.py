@@ -4,6 +4,7 @@ process's run; a process whose partners never come fails clearly and soon; bad o
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from verification.train import initial_parameters, stable_learning_rate, train, 
 from verification.train.data import planted_teacher
 from verification.train.distributed import EXIT_NOT_JOINED, Process, check_coordinator, join, rows_of_process
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES, FEATURES, SEED, STEPS = 1001, 10, 3, 10
 """An odd N: the processes hold 500 and 501 rows, so one process's share is padded (masked rows)
 to the other's shape.  Few steps: the teacher has no noise, so a wrong reduction still converges
@@ -130,6 +131,25 @@ def test_two_processes_reproduce_one(tmp_path, problem):
         result = train(steps=STEPS, w0=w0, b0=b0, dtype=np.float32, **arguments)
         planted = {"w": result.w, "b": result.b, "losses": result.losses}
         assert differences(planted, reference, teacher, w0, b0, rate) != [], fault
+
+
+def test_a_divergence_suggests_the_same_rate_in_every_process(problem):
+    """The suggestion comes from the whole data set's X̂ᵀX̂, summed across the processes, not
+    from each process's own rows: both say the same rate, the one of all N samples."""
+    teacher = problem[0]
+    coordinator = f"127.0.0.1:{free_port()}"
+    processes = [start(*TEACHER, "--learning-rate", "1e6", "--coordinator", coordinator, "--num-processes", 2,
+                       "--process-id", index, "--join-timeout", 60) for index in (0, 1)]
+    suggested = []
+    for index, process in enumerate(processes):
+        status, out, err = finish(process)
+        assert status == 1 and "training diverged" in err, (index, out, err)
+        suggested.append(float(re.search(r"--learning-rate (\S+) is stable for it", err).group(1)))
+    assert suggested[0] == suggested[1]
+    assert suggested[0] == pytest.approx(stable_learning_rate(teacher.X), rel=1e-2)  # printed to 3 digits
+    # what each process's own rows would suggest differs, as printed: the test tells the two apart
+    own = [f"{stable_learning_rate(teacher.X[rows_of_process(SAMPLES, Process(p, 2))]):.3g}" for p in (0, 1)]
+    assert own[0] != own[1]
 
 
 def slurm_port() -> int:
