@@ -52,7 +52,7 @@ from reference.scalar import *  # noqa: F403
 from reference.softmax import *  # noqa: F403
 from reference.training import *  # noqa: F403
 
-TOPICS = ("jacobian", "scalar", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training",
+TOPICS = ("scalar", "jacobian", "elementwise", "expansion", "reduction", "chain", "neuron", "loss", "training",
           "layers", "softmax", "activations", "norms", "normalization", "matrices")
 """The topic modules: the paper's, in its order, then the rules beyond it.  Each lists its public functions in its
 ``__all__``, and this package re-exports them with a star import (a form type checkers and editors follow), so adding

@@ -1,4 +1,5 @@
-"""The README's "Check your own derivative" section, executed as written, so it cannot rot."""
+"""The examples of the README and of the checker's page (docs/checker.md), executed as written, so
+they cannot rot; the failure the checker's page shows is what a sign flip prints."""
 
 import os
 import re
@@ -8,15 +9,24 @@ from pathlib import Path
 
 import numpy as np
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-SECTION = README.split("## Check your own derivative", 1)[1].split("\n## ", 1)[0]
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CHECKER = (ROOT / "docs" / "checker.md").read_text(encoding="utf-8")
+SECTION = CHECKER.split("## Check your own derivative", 1)[1].split("\n## ", 1)[0]
 PYTHON, TEST = re.findall(r"```python\n(.*?)```", SECTION, flags=re.S)
 (FAILURE,) = re.findall(r"```text\n(.*?)```", SECTION, flags=re.S)
+(FIRST_CHECK,) = re.findall(r"```python\n(.*?)```", README.split("## A first check", 1)[1].split("\n## ", 1)[0], flags=re.S)
+
+
+def test_the_readmes_first_check_runs():
+    namespace = {}
+    exec(compile(FIRST_CHECK, "README.md", "exec"), namespace)  # noqa: S102 (the README's own example)
+    assert namespace["result"].passed
 
 
 def test_the_one_point_and_hypothesis_example_runs():
     namespace = {}
-    exec(compile(PYTHON, "README.md", "exec"), namespace)  # noqa: S102 (the README's own example)
+    exec(compile(PYTHON, "docs/checker.md", "exec"), namespace)  # noqa: S102 (the page's own example)
     assert "loss: derivative" not in str(namespace["result"])  # it passed: no failure block
 
 
@@ -32,7 +42,7 @@ def test_the_pytest_example_runs_in_a_users_project(tmp_path):
 
 def test_the_failure_shown_is_what_a_sign_flip_prints():
     namespace = {}
-    exec(compile(PYTHON.split("result = check_derivative", 1)[0], "README.md", "exec"), namespace)
+    exec(compile(PYTHON.split("result = check_derivative", 1)[0], "docs/checker.md", "exec"), namespace)  # noqa: S102
     from verification import check_derivative
 
     def wrong(z, y):
@@ -42,4 +52,4 @@ def test_the_failure_shown_is_what_a_sign_flip_prints():
                               dtype="float64")
     report = str(result)
     for line in FAILURE.strip().splitlines():
-        assert line in report, f"README line not in the report:\n{line}\n---\n{report}"
+        assert line in report, f"docs/checker.md line not in the report:\n{line}\n---\n{report}"
