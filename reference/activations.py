@@ -34,6 +34,11 @@ def sigmoid_derivative(z) -> np.ndarray:
 
     Returns:
         shaped like z, in (0, 1/4].
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.sigmoid_derivative(0.0))  # σ(0)(1 − σ(0)) = ½ · ½
+        0.25
     """
     z = as_real_array("z", z)
     e = np.exp(-np.abs(z))

@@ -23,7 +23,13 @@ __all__ = [
 
 
 def single_variable_chain(dy_du, du_dx) -> np.ndarray:
-    r"""Rules ``chain_single_variable``/``scalar_chain``: $\frac{dy}{dx} = \frac{dy}{du}\frac{du}{dx}$, u = g(x)."""
+    r"""Rules ``chain_single_variable``/``scalar_chain``: $\frac{dy}{dx} = \frac{dy}{du}\frac{du}{dx}$, u = g(x).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.single_variable_chain(3.0, 2.0))  # dy/du · du/dx
+        6.0
+    """
     return as_real_array("dy_du", dy_du) * as_real_array("du_dx", du_dx)
 
 

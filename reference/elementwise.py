@@ -128,6 +128,12 @@ def div_jacobian_x(w, x) -> np.ndarray:
 
     Raises:
         ValueError: some $x_i = 0$ (decision D6).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.div_jacobian_x(np.array([1.0, 2.0]), np.array([1.0, 2.0])))  # diag(−wᵢ/xᵢ²)
+        [[-1.   0. ]
+         [ 0.  -0.5]]
     """
     w, x = _pair(w, x)
     nonzero("ew_div_dx", "x", x)

@@ -48,7 +48,13 @@ def scalar_mul_jacobian_x(x, z) -> np.ndarray:
 
 
 def scalar_mul_jacobian_z(x, z) -> np.ndarray:
-    r"""Rule ``sexp_mul_dz``: $\partial(\mathbf{x} z)/\partial z = \mathbf{x}$, shape (n,)."""
+    r"""Rule ``sexp_mul_dz``: $\partial(\mathbf{x} z)/\partial z = \mathbf{x}$, shape (n,).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.scalar_mul_jacobian_z(np.array([1.0, 2.0, 3.0]), 2.0))  # x, whatever z
+        [1. 2. 3.]
+    """
     x, z = _args(x, z)
     return x + np.zeros_like(z)
 

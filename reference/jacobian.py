@@ -40,7 +40,14 @@ def jacobian_from_gradients(gradients: Sequence[Callable[[np.ndarray], np.ndarra
 
 
 def identity_jacobian(x) -> np.ndarray:
-    r"""Rule ``jacobian_identity``: $\partial\mathbf{x}/\partial\mathbf{x} = I$, shape (n, n)."""
+    r"""Rule ``jacobian_identity``: $\partial\mathbf{x}/\partial\mathbf{x} = I$, shape (n, n).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.identity_jacobian(np.array([5.0, 7.0])))
+        [[1. 0.]
+         [0. 1.]]
+    """
     x = as_real_array("x", x, ndim=1)
     return np.eye(x.shape[0], dtype=x.dtype)
 

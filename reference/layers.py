@@ -34,6 +34,12 @@ def matvec_jacobian_x(W, x) -> np.ndarray:
 
     Returns:
         shape (m, n).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.matvec_jacobian_x(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([5.0, 6.0])))  # W
+        [[1. 2.]
+         [3. 4.]]
     """
     W, x = _matvec_args(W, x)
     return W + np.zeros_like(x)

@@ -69,6 +69,12 @@ def mse_loss_grad_w(w, b, X, y) -> np.ndarray:
 
     Returns:
         shape (n,).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> X, y = np.array([[1.0], [2.0]]), np.array([0.0, 0.0])  # w = 1, b = 0: errors 1 and 2, both active
+        >>> print(reference.mse_loss_grad_w(np.array([1.0]), 0.0, X, y))  # (2/2)(1·1 + 2·2)
+        [5.]
     """
     return loss_and_grads(w, b, X, y)[1]
 

@@ -43,6 +43,12 @@ def logdet_grad(A) -> np.ndarray:
 
     Raises:
         ValueError: A is singular or numerically singular (condition number >= 1/eps of its dtype).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.logdet_grad(np.diag([2.0, 4.0])))  # A⁻ᵀ
+        [[0.5  0.  ]
+         [0.   0.25]]
     """
     return _invertible("ext_logdet_grad", A)[1].T
 

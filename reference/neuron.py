@@ -69,6 +69,11 @@ def relu_derivative(z) -> np.ndarray:
 
     Returns:
         an array shaped like ``z`` holding 0.0 and 1.0.
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.relu_derivative(np.array([-1.0, 0.0, 2.0])))  # 0 at the kink (D2)
+        [0. 0. 1.]
     """
     z = as_real_array("z", z)
     return (z > 0).astype(z.dtype)

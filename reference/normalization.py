@@ -48,6 +48,11 @@ def layer_norm(x, gamma, beta, eps=EPS) -> np.ndarray:
 
     Returns:
         shape (n,).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.layer_norm(np.array([1.0, 3.0]), np.ones(2), np.zeros(2), eps=0.0))  # mean 2, variance 1
+        [-1.  1.]
     """
     gamma, beta = as_vector("gamma", gamma), as_vector("beta", beta)
     x, _, x_hat = _normalised(x, eps)

@@ -86,6 +86,11 @@ def sq_norm_grad(x) -> np.ndarray:
 
     Returns:
         shape (n,).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.sq_norm_grad(np.array([1.0, -2.0])))  # 2xᵀ
+        [ 2. -4.]
     """
     return 2 * as_vector("x", x)
 

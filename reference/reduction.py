@@ -61,6 +61,11 @@ def dot_grad_w(w, x) -> np.ndarray:
     $$ \frac{\partial (\mathbf{w}\cdot\mathbf{x})}{\partial \mathbf{w}} = \frac{\partial\,\operatorname{sum}(\mathbf{u})}{\partial \mathbf{u}}\frac{\partial \mathbf{u}}{\partial \mathbf{w}} = \vec{1}^T \operatorname{diag}(\mathbf{x}) = \mathbf{x}^T. $$
 
     Written as that product on purpose (O(n²)); it equals ``x``.  Shape (n,).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.dot_grad_w(np.array([1.0, 2.0]), np.array([3.0, 4.0])))  # xᵀ
+        [3. 4.]
     """
     return sum_grad(elementwise.mul_jacobian_w(w, x))
 

@@ -29,7 +29,13 @@ def const_multiple_rule(c, df_dx) -> np.ndarray:
 
 
 def power_rule(x, n: int) -> np.ndarray:
-    r"""Rule ``scalar_power``: $\frac{d}{dx} x^n = n x^{n-1}$, for an integer n ≥ 0."""
+    r"""Rule ``scalar_power``: $\frac{d}{dx} x^n = n x^{n-1}$, for an integer n ≥ 0.
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.power_rule(2.0, 3))  # 3 · 2²
+        12.0
+    """
     x = as_real_array("x", x)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"scalar_power: n must be an integer >= 0, got {n!r}")

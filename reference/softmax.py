@@ -91,6 +91,12 @@ def softmax_jacobian(z) -> np.ndarray:
 
     Returns:
         shape (n, n).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> print(reference.softmax_jacobian(np.zeros(2)))  # s = (1/2, 1/2): diag(s) − s·sᵀ
+        [[ 0.25 -0.25]
+         [-0.25  0.25]]
     """
     s = softmax(z)
     return np.diag(s) - np.outer(s, s)

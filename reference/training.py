@@ -129,6 +129,13 @@ def train(X, y, *, steps: int, learning_rate: float, w0, b0) -> TrainResult:
     Raises:
         TypeError, ValueError: a bad argument, named in the message.
         TrainingDiverged: the loss became NaN or inf (names the step).
+
+    Examples:
+        >>> import numpy as np, reference
+        >>> X, y = np.array([[1.0], [2.0]]), np.array([0.0, 0.0])  # ∂C/∂w = 5, ∂C/∂b = 3 at w = 1, b = 0
+        >>> run = reference.train(X, y, steps=1, learning_rate=0.5, w0=np.array([1.0]), b0=0.0)
+        >>> print(run.w, run.b, run.losses)  # w − 0.5·5, b − 0.5·3; the loss before the step
+        [-1.5] -1.5 [2.5]
     """
     X, y = check_data(X, y)
     steps = check_steps(steps)

@@ -86,7 +86,9 @@ def latex(formula: str) -> str:
         elif kind == "instance":
             out.append(r"\qquad [")
         elif kind == "space":  # between two words or numbers a thin space keeps them apart (d/dx c)
-            apart = out and out[-1][-1:].isalnum() and i + 1 < len(tokens) and tokens[i + 1].group()[:1].isalnum()
+            following = tokens[i + 1] if i + 1 < len(tokens) else None
+            apart = bool(out and out[-1][-1:].isalnum() and following and following.group()[:1].isalnum()
+                         and not (following.lastgroup == "word" and _is_prose(following.group())))
             out.append(r"\," if apart else " ")
         elif text in SUPERSCRIPTS or text in SUBSCRIPTS:
             table, mark = (SUPERSCRIPTS, "^") if text in SUPERSCRIPTS else (SUBSCRIPTS, "_")
