@@ -22,7 +22,7 @@ def test_compiles_once_per_shape_and_dtype_not_per_example():
     before = compilation_count()
     for dtype in (np.float64, np.float32):
         for seed in (0, 1):
-            result = verify_rule(rule, dtype=dtype, examples=64, random_seed=seed)
+            result = verify_rule(rule, dtype=dtype, points=64, seed=seed)
             assert result.passed and result.examples == 64
     # at most one compilation per (n, N) from the pools, per dtype: 256 examples, <= 8 compiles
     assert 1 <= compilation_count() - before <= len(VECTOR_SIZES) * len(BATCH_SIZES) * 2

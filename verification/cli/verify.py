@@ -17,7 +17,7 @@ from rich.text import Text
 
 from verification.cli.console import add_folding_column, add_number_column, add_whole_column, console, plural, positive_int, table
 from verification.compare import format_comparison
-from verification.oracles import DTYPES
+from verification.precision import DTYPES
 from verification.rules import RULES, RULES_BY_NAME
 from verification.verify import RuleResult, verify_rules
 
@@ -36,7 +36,7 @@ def add_options(parser: argparse.ArgumentParser, *, dest_prefix: str = "") -> No
     parser.add_argument("--rule", dest=f"{dest_prefix}rule", action="append", metavar="NAME",
                         help="verify only this rule (repeatable); `rules` lists the names")
     parser.add_argument("--examples", dest=f"{dest_prefix}examples", type=positive_int, metavar="N",
-                        help=f"hypothesis examples per rule (default {DEFAULT_EXAMPLES})")
+                        help=f"points to check per rule (default {DEFAULT_EXAMPLES})")
     parser.add_argument("--dtype", dest=f"{dest_prefix}dtype", choices=tuple(DTYPES),
                         help=f"precision lane (default {DEFAULT_DTYPE})")
     parser.add_argument("--seed", dest=f"{dest_prefix}seed", type=int, metavar="SEED", help=f"hypothesis seed (default {DEFAULT_SEED})")
@@ -98,7 +98,7 @@ def verify_selected(args: argparse.Namespace, out) -> tuple[list[RuleResult], fl
     started = time.perf_counter()
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("verifying", total=len(rules))
-        results = verify_rules(rules, dtype=DTYPES[args.dtype], examples=args.examples, random_seed=args.seed,
+        results = verify_rules(rules, dtype=DTYPES[args.dtype], points=args.examples, seed=args.seed,
                                jobs=min(args.jobs, len(rules)),
                                progress=lambda rule: progress.update(task, description=f"verified {rule.name}", advance=1))
     return results, time.perf_counter() - started
