@@ -6,15 +6,13 @@ arguments of :func:`verification.check_derivative` and :func:`verification.verif
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
-
 import multiprocessing
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 
 import jax
+import numpy as np
 
 from verification.check import OracleStats, check_derivative, verify_derivative
 from verification.compare import Comparison
