@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -305,8 +306,6 @@ def test_join_names_a_bad_argument_before_touching_jax(arguments, name):
 
 def test_join_after_jax_has_started_is_refused():
     """The distributed runtime must start before JAX's backends; this process's already run."""
-    import jax.numpy as jnp
-
     jnp.zeros(1).block_until_ready()
     with pytest.raises(RuntimeError, match="before any JAX"):
         join(f"127.0.0.1:{free_port()}", 1, 0, timeout=5)

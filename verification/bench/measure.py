@@ -25,6 +25,7 @@ The results are a :class:`~verification.bench.report.Report`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
@@ -120,7 +121,7 @@ class BandwidthProbe:
             kept = rows // len(group) * len(group)  # shard evenly
             on_device = jax.device_put(self.array[:kept], NamedSharding(Mesh(np.array(group), ("data",)), P("data")))
             for kernel in (maximum, product):
-                self.readers.append((lambda a=on_device, f=kernel: f(a).block_until_ready(), rows / kept))
+                self.readers.append((functools.partial(_read, kernel, on_device), rows / kept))
         self.samples: list[float] = []
         self.sample()  # compiles
         self.samples.clear()
@@ -141,6 +142,10 @@ class BandwidthProbe:
     @property
     def median_gbs(self) -> float:
         return self.array.nbytes / float(np.median(self.samples)) / 1e9
+
+
+def _read(kernel: Callable[[jax.Array], jax.Array], array: jax.Array) -> None:
+    kernel(array).block_until_ready()
 
 
 def kernel_name(batch) -> str:
@@ -248,13 +253,13 @@ def measure_size(
         for method, gradient in ((Method.JIT_HAND, "hand"), (Method.JIT_AUTODIFF, "autodiff")):
             log(f"  {where}: jit {gradient}, {devices_text(len(group))}, compiling")
             timers[(method, len(group), kernel_name(trainer.batch), 1)] = _Timer(
-                lambda s, t=trainer, g=gradient: t.run(w0, b0, s, learning_rate=RATE, gradient=g), steps, compiled=True
+                functools.partial(trainer.run, w0, b0, learning_rate=RATE, gradient=gradient), steps, compiled=True
             )
         sweeper = Trainer.from_data(X, y, dtype=np.float32, devices=list(group), models=models)
         trainers.append(sweeper)
         log(f"  {where}: jit vmap over {models} models, {devices_text(len(group))}, compiling")
         timers[(Method.JIT_VMAP, len(group), kernel_name(sweeper.batch), models)] = _Timer(
-            lambda s, t=sweeper: t.sweep(W0, B0, rates, s), sweep_steps, compiled=True
+            functools.partial(sweeper.sweep, W0, B0, rates), sweep_steps, compiled=True
         )
     log(f"  {where}: NumPy loop over {numpy_models} of {models} models")
     timers[(Method.NUMPY_LOOP, 1, "numpy", models)] = _Timer(lambda s: numpy_loop(s, numpy_models), sweep_steps, compiled=False)
@@ -266,7 +271,8 @@ def measure_size(
     })
     for r in range(rounds):
         log(f"  {where}: round {r + 1} of {rounds}")
-        for timer in [*timers.values(), whole]:
+        timed: list[_Timer | _WholeRuns] = [*timers.values(), whole]
+        for timer in timed:
             timer.round()
             if probe is not None:
                 probe.sample()

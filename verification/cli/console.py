@@ -16,7 +16,7 @@ import math
 import sys
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -52,7 +52,7 @@ def add_folding_column(table: Table, header: str, **options) -> None:
     table.add_column(header, overflow="fold", **options)
 
 
-def add_whole_column(table: Table, header: str, *, justify: str = "left", **options) -> None:
+def add_whole_column(table: Table, header: str, *, justify: JustifyMethod = "left", **options) -> None:
     """A column whose cells are never split (numbers, identifiers); its header may wrap."""
     table.add_column(header, no_wrap=True, justify=justify, **options)
 

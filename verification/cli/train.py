@@ -30,10 +30,11 @@ from verification.cli.console import (
     print_error,
     table,
 )
-from verification.train import DeadNeuronWarning, Session, distributed, use_all_cores
+from verification.train import DeadNeuronWarning, Session, use_all_cores
 from verification.train.checkpoint import PARAMETER_SUFFIXES, check_writable, fingerprint, save_parameters
 from verification.train.data import load_data, planted_teacher, standardize
 from verification.train.devices import request_cpu_devices, select_devices
+from verification.train.distributed import check_same, join, leave, rows_of_process
 from verification.train.errors import ArgumentError, dead_neuron_message
 
 SHOWN_WEIGHTS = 8
@@ -146,16 +147,16 @@ def join_processes(args, X, y):
     if not (args.distributed or any(v is not None for v in (args.coordinator, args.num_processes, args.process_id))):
         return None, slice(None)
     X, y = check_data(X, y)  # now: a process that fails after joining would leave the others waiting
-    process = distributed.join(args.coordinator, args.num_processes, args.process_id, timeout=args.join_timeout)
+    process = join(args.coordinator, args.num_processes, args.process_id, timeout=args.join_timeout)
     options = ("steps", "learning_rate", "gradient", "dtype", "seed", "standardize", "checkpoint_every", "devices", "all_cores")
     settings = {"--" + name.replace("_", "-"): getattr(args, name) for name in options}
-    distributed.check_same("give every process the same options and data", **settings, **{"--data": fingerprint(X, y)})
-    return process, distributed.rows_of_process(len(y), process)
+    check_same("give every process the same options and data", **settings, **{"--data": fingerprint(X, y)})
+    return process, rows_of_process(len(y), process)
 
 
 def leave_processes(status: int, message: str) -> int:
     """End this process of a run across processes now (see ``verification.train.distributed.leave``)."""
-    distributed.leave(status, message)
+    leave(status, message)
     return status
 
 
@@ -219,12 +220,12 @@ def run_train(args) -> int:
     status = 0
     if result.gradients_agree is False:
         status = 1
-    dead = any(issubclass(c.category, DeadNeuronWarning) for c in caught)
-    if dead:
-        status = 1 if result.active_fraction == 0 else status
+    dead = next((c.message for c in caught if isinstance(c.message, DeadNeuronWarning)), None)
+    if dead is not None:
+        status = 1 if dead.active_fraction == 0 else status
         remedy = ("lower --learning-rate" if args.standardize or teacher is not None
                   else "add --standardize (the features are on different scales), or lower --learning-rate")
-        err.print(f"[bold yellow]warning:[/] {escape(dead_neuron_message(result.active_fraction, remedy))}", highlight=False)
+        err.print(f"[bold yellow]warning:[/] {escape(dead_neuron_message(dead.active_fraction, remedy))}", highlight=False)
     try:
         if args.output is not None:
             save_parameters(args.output, w=w, b=b, losses=result.losses, final_loss=result.final_loss, features=features)

@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     for array in (X, y):
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(memoryview(array).cast("B"))
+        digest.update(array.data.cast("B"))
     return digest.hexdigest()
 
 
@@ -101,7 +102,7 @@ def _write_atomically(path, write) -> None:
 
 def save_checkpoint(path, checkpoint: Checkpoint) -> None:
     """Write ``checkpoint`` to ``path`` atomically (temporary file, fsync, rename)."""
-    arrays = {f.name: np.asarray(getattr(checkpoint, f.name)) for f in fields(checkpoint)}
+    arrays: dict[str, Any] = {f.name: np.asarray(getattr(checkpoint, f.name)) for f in fields(checkpoint)}
     _write_atomically(path, lambda handle: np.savez(handle, format=np.asarray(FORMAT), **arrays))
 
 

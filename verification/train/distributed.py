@@ -35,8 +35,8 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from verification.precision import own_program_scope
-from verification.train import start
 from verification.train.errors import ArgumentError
+from verification.train.start import bias_for, initial_parameters, projections
 
 JOIN_TIMEOUT_S = 120
 """Default seconds to wait for every process to join: enough to start K processes by hand."""
@@ -165,7 +165,8 @@ def join(coordinator: str | None = None, num_processes: int | None = None, proce
 
     where = f"at {coordinator}" if coordinator else "(coordinator detected from the cluster)"
     joined = threading.Event()
-    wake = previous = None
+    wake: int | None = None
+    previous = write = -1  # the wakeup descriptor before ours (-1: none), and our pipe's write end
     if threading.current_thread() is threading.main_thread():
         read, write = os.pipe()
         os.set_blocking(write, False)
@@ -234,19 +235,19 @@ def check_same(hint: str = "give every process the same", **settings) -> None:
         raise ArgumentError(differ[0], f"not the same on every process{others}; {hint}")
 
 
-def initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
+def shared_initial_parameters(X, *, seed: int = 0, w0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
     r"""The single-process default start (``verification.train.start``) from every process's rows ``X``:
     $\mathbf{w}_0$ from ``seed`` and $b_0 = 0.1 - \operatorname{median}_i(\mathbf{w}_0\cdot\mathbf{x}_i)$ over all N samples.
 
     Each process's own median would give each a different $b_0$: the parameters would not be
     replicated.  A given ``w0`` or ``b0`` is kept as is (checked); a collective: every process calls it.
     """
-    w, given = start.initial_parameters(X, seed=seed, w0=w0, b0=0.0 if b0 is None else b0)
+    w, given = initial_parameters(X, seed=seed, w0=w0, b0=0.0 if b0 is None else b0)
     if b0 is not None:
         return w, given
-    z = start.projections(X, w)
+    z = projections(X, w)
     most = int(gather(np.array(z.shape[0], dtype=np.int32)).max())
     padded = np.full(most, np.nan, dtype=z.dtype)  # every process's share padded to the same shape
     padded[: z.shape[0]] = z
     every = gather(padded).ravel()
-    return w, start.bias_for(every[~np.isnan(every)])
+    return w, bias_for(every[~np.isnan(every)])

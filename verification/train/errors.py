@@ -13,6 +13,8 @@ import inspect
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 DYING_FRACTION = 0.01
 """Below this fraction of active samples the neuron is called dying: the gradient sums over
 so few samples that training has all but stopped."""
@@ -72,7 +74,7 @@ def caller_stacklevel() -> int:
     return level
 
 
-def warn_if_dead(active_fraction: float | None) -> None:
+def warn_if_dead(active_fraction: float | np.ndarray | None) -> None:
     """Warn with :class:`DeadNeuronWarning`, at the caller's line, when ``active_fraction`` is below ``DYING_FRACTION``."""
-    if active_fraction is not None and active_fraction < DYING_FRACTION:
-        warnings.warn(DeadNeuronWarning(active_fraction), stacklevel=caller_stacklevel())
+    if active_fraction is not None and float(active_fraction) < DYING_FRACTION:
+        warnings.warn(DeadNeuronWarning(float(active_fraction)), stacklevel=caller_stacklevel())

@@ -193,12 +193,13 @@ def prepare_batch(
     # program) depend on N and n only.
     in_place_possible = not (across_processes or features_first)
     spare = ALIGNMENT // math.gcd(n_features * dtype.itemsize, ALIGNMENT) - 1 if in_place_possible else 0
-    start = _aligned_start(X, spare) if in_place_possible and X.dtype == dtype and X.flags.c_contiguous else None
-    copied = start is None
+    aligned = _aligned_start(X, spare) if in_place_possible and X.dtype == dtype and X.flags.c_contiguous else None
+    copied = aligned is None
+    start = 0 if aligned is None else aligned
     if copied and in_place_possible:
-        start, X = 0, _aligned_copy(X, dtype)
+        X = _aligned_copy(X, dtype)
     elif copied:
-        start, X = 0, X.astype(dtype, copy=False)
+        X = X.astype(dtype, copy=False)
     usable = max(shares.fewest - spare, 0)
     if block_rows is None:
         block_rows = choose_block_rows(max(usable, 1), n_features, dtype, devices, models)
@@ -218,7 +219,7 @@ def prepare_batch(
         body_X = np.zeros((count, n_features, 0) if features_first else (count, 0, n_features), dtype)
         body_y = np.zeros((count, 0), dtype)
 
-    rest = np.concatenate([np.arange(start), np.arange(stop, X.shape[0])])
+    rest_rows = np.concatenate([np.arange(start), np.arange(stop, X.shape[0])])
     most_left = shares.most - blocks * block_rows  # the most rows left over in any process
     rest_arrays: list[np.ndarray] = []
     if most_left:
@@ -226,7 +227,8 @@ def prepare_batch(
         rest_X = np.zeros((count * r, n_features), dtype)
         rest_y = np.zeros(count * r, dtype)
         mask = np.zeros(count * r, dtype)
-        rest_X[: rest.size], rest_y[: rest.size], mask[: rest.size] = X[rest], y[rest], 1
+        left = rest_rows.size
+        rest_X[:left], rest_y[:left], mask[:left] = X[rest_rows], y[rest_rows], 1
         rest_X = rest_X.reshape(count, r, n_features)
         if features_first:
             rest_X = np.ascontiguousarray(rest_X.transpose(0, 2, 1))
@@ -239,9 +241,9 @@ def prepare_batch(
             placed = [jax.make_array_from_process_local_data(sharding, a) for a in (body_X, body_y, *rest_arrays)]
         else:
             placed = [jax.device_put(a, sharding) for a in (body_X, body_y, *rest_arrays)]
-    on_devices, rest_placed = placed[:2], (placed[2:] or [None, None, None])
-    in_place = not copied and _reads_in_place(on_devices[0], X)
-    return Batch(*on_devices, *rest_placed, n_samples=shares.total, mesh=mesh, in_place=in_place, features_first=features_first)
+    rest: list[jax.Array | None] = [*placed[2:]] if rest_arrays else [None, None, None]
+    return Batch(X=placed[0], y=placed[1], rest_X=rest[0], rest_y=rest[1], rest_mask=rest[2], n_samples=shares.total, mesh=mesh,
+                 in_place=not copied and _reads_in_place(placed[0], X), features_first=features_first)
 
 
 def _reads_in_place(array: jax.Array, X: np.ndarray) -> bool:

@@ -21,8 +21,8 @@ import numpy as np
 
 from reference.checks import check_learning_rate, check_steps
 from reference.training import TrainResult
-from verification.train import distributed
 from verification.train.checkpoint import Checkpoint, check_writable, fingerprint, load_checkpoint, save_checkpoint
+from verification.train.distributed import check_same, shared_initial_parameters
 from verification.train.errors import ArgumentError, warn_if_dead
 from verification.train.kernel import Mode, gradient_mode
 from verification.train.start import initial_parameters
@@ -82,7 +82,7 @@ class Session:
     """
 
     def __init__(
-        self, X, y, *, learning_rate: float, gradient: str = "hand", dtype=np.float32, devices=None,
+        self, X, y, *, learning_rate: float, gradient: str | Mode = "hand", dtype=np.float32, devices=None,
         block_rows: int | None = None, w0=None, b0=None, seed: int = 0, checkpoint=None, checkpoint_every: int = 100,
         across_processes: bool = False,
     ):
@@ -95,7 +95,7 @@ class Session:
         self._data = fingerprint(np.asarray(X), np.asarray(y)) if self.checkpoint is not None else ""
         self.step, self.saved_step, self._losses = 0, None, []
         if across_processes:  # collectives, run by every process in this order whether it resumes or not
-            w0, b0 = distributed.initial_parameters(X, seed=seed, w0=w0, b0=b0)
+            w0, b0 = shared_initial_parameters(X, seed=seed, w0=w0, b0=b0)
         if self.checkpoint is not None and self.checkpoint.exists():
             saved = load_checkpoint(self.checkpoint)
             different = saved.mismatch(data=self._data, **self._settings)
@@ -107,7 +107,7 @@ class Session:
             self.resumed_from = 0
             self.w, self.b = initial_parameters(X, seed=seed, w0=w0, b0=b0)
         if across_processes:  # a process resuming from another step would wait for the others forever
-            distributed.check_same("every process's checkpoint must hold the same step (or none)", checkpoint=self.step)
+            check_same("every process's checkpoint must hold the same step (or none)", checkpoint=self.step)
 
     def run(self, steps: int, *, callback: Callable[[Progress], object] | None = None, every: int | None = None) -> SessionResult:
         """Continue until ``steps`` steps in all have been taken (counting resumed ones).
@@ -144,7 +144,8 @@ class Session:
             self._losses.append(result.losses)
             if self.checkpoint is not None:
                 losses = np.concatenate(self._losses).astype(self.trainer.dtype)
-                save_checkpoint(self.checkpoint, Checkpoint(self.step, self.w, self.b, losses, data=self._data, **self._settings))
+                save_checkpoint(self.checkpoint, Checkpoint(self.step, self.w, self.b, losses, learning_rate=self.learning_rate,
+                                                            gradient=self.gradient.value, dtype=str(self.trainer.dtype), data=self._data))
                 self.saved_step = self.step
             if callback is not None:
                 callback(Progress(self.step, steps, final_loss))
@@ -161,7 +162,7 @@ class Session:
 
 
 def train(
-    X, y, *, steps: int, learning_rate: float, gradient: str = "hand", w0=None, b0=None, seed: int = 0,
+    X, y, *, steps: int, learning_rate: float, gradient: str | Mode = "hand", w0=None, b0=None, seed: int = 0,
     dtype=np.float32, devices=None, block_rows: int | None = None, checkpoint=None, checkpoint_every: int = 100,
     callback: Callable[[Progress], object] | None = None, across_processes: bool = False,
 ) -> TrainResult:

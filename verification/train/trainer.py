@@ -119,7 +119,7 @@ class Trainer:
         augmented[-1, -1] = gram.count
         return learning_rate_for_gram(augmented, fraction)
 
-    def run(self, w, b, steps: int, *, learning_rate: float, gradient: str = "hand", first_step: int = 0) -> TrainResult:
+    def run(self, w, b, steps: int, *, learning_rate: float, gradient: str | Mode = "hand", first_step: int = 0) -> TrainResult:
         """``steps`` steps from (``w``, ``b``); raises :class:`TrainingDiverged` naming the step
         (counted from ``first_step``) where the loss stops being finite."""
         learning_rate = check_learning_rate(learning_rate)
@@ -139,7 +139,7 @@ class Trainer:
         tolerance = (2 * self.batch.n_samples + 2) * float(np.finfo(self.dtype).eps)
         return GradientCheck(result=result, gaps=np.asarray(gaps), tolerance=tolerance)
 
-    def sweep(self, w0, b0, learning_rates, steps: int, *, gradient: str = "hand") -> TrainResult:
+    def sweep(self, w0, b0, learning_rates, steps: int, *, gradient: str | Mode = "hand") -> TrainResult:
         """K models in one compiled program (``jax.vmap``): ``w0`` (K, n), ``b0`` (K,),
         ``learning_rates`` (K,).  Non-finite losses are returned, not raised: a sweep is how
         one finds where the learning rate is too large."""
