@@ -30,6 +30,7 @@ from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.ext import napoleon
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
@@ -115,6 +116,14 @@ def docstring_math(app: Sphinx, what: str, name: str, obj: object, options: obje
     lines[:] = converted
 
 
+def google_sections(app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]) -> None:
+    """Napoleon's reading of the Google-style sections (``Args:``, ``Returns:``, ``Examples:``), but
+    not of a constant's or an attribute's docstring: napoleon takes a first line ``Word: text``
+    there for a type and its description, and this project's constants are documented in prose."""
+    if what not in {"attribute", "data", "property"}:
+        napoleon._process_docstring(app, what, name, obj, options, lines)
+
+
 def check_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Every formula of the page through KaTeX with errors raised, so that a formula it rejects
     is a warning at its own line (KaTeX's rendering would otherwise draw it in red)."""
@@ -183,6 +192,13 @@ def resolve_reexport(app: Sphinx, env: BuildEnvironment, node: addnodes.pending_
         if obj is not None and id(obj) in env.documented_by_identity:  # type: ignore[attr-defined]
             name, entry = env.documented_by_identity[id(obj)]  # type: ignore[attr-defined]
             return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, name)
+    # A bare name from a docstring whose object is documented under a re-exported name: the one
+    # documented object of that name, if there is exactly one.
+    found = {id_: (name, entry) for id_, (name, entry) in env.documented_by_identity.items()  # type: ignore[attr-defined]
+             if name.endswith("." + target)}
+    if "." not in target and len(found) == 1:
+        ((name, entry),) = found.values()
+        return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, name)
     return None
 
 
@@ -231,7 +247,11 @@ def setup(app: Sphinx) -> None:
         raise RuntimeError(f"KaTeX is not installed: run `npm ci` in {DOCS}")
     app.add_directive("public-members", PublicMembers)
     app.connect("builder-inited", rule_table)
+    for listener in list(app.events.listeners["autodoc-process-docstring"]):
+        if listener.handler is napoleon._process_docstring:  # replaced by google_sections
+            app.disconnect(listener.id)
     app.connect("autodoc-process-docstring", docstring_math, priority=400)  # before napoleon reads the sections
+    app.connect("autodoc-process-docstring", google_sections)
     app.connect("missing-reference", resolve_reexport)
     app.connect("doctree-resolved", check_formulas)
     app.connect("build-finished", katex_assets)
