@@ -12,11 +12,11 @@ import textwrap
 import jax
 import numpy as np
 import pytest
-from trajectory import F64, STEPS, assert_same_trajectory
+from trajectory import F64, STEPS, assert_same_trajectory, gram_tolerance
 
 import reference
 import verification
-from verification.train import ArgumentError, select_devices, trajectory_tolerance
+from verification.train import ArgumentError, select_devices, stable_learning_rate, trajectory_tolerance
 from verification.train.data import planted_teacher
 from verification.train.devices import last_level_cache_bytes
 
@@ -43,6 +43,7 @@ EIGHT_DEVICES = textwrap.dedent(
             blocks, rows = batch.X.shape[0], batch.X.shape[2 if batch.features_first else 1]
             out["runs"][f"{layout}/{block_rows}/{devices}"] = {
                 "shards": len(batch.X.sharding.device_set), "blocks": blocks, "rows": rows, "rest": rest,
+                "padding": 0 if batch.rest_mask is None else batch.rest_mask.size - rest, "stable": trainer.stable_learning_rate(),
                 "w": run.w.tolist(), "b": float(run.b), "losses": run.losses.tolist(), "final_loss": float(run.final_loss)}
     out["default devices, small X"] = len(default_devices(53, 3, np.float64))
     out["default devices, large X"] = len(default_devices(53, 3, np.float64, min_bytes=64, cache_bytes=64))
@@ -83,6 +84,9 @@ def test_eight_simulated_devices_match_one():
         assert blocked["rows"] == 4 and blocked["blocks"] % 8 == 0 and blocked["blocks"] > 0  # whole blocks on every device
     for run in out["runs"].values():  # the rest rows hold every sample the blocks do not
         assert run["blocks"] * run["rows"] + run["rest"] == 53
+        # the stable rate of the batch, summed over 8 devices with padding rows masked, is the data's
+        assert run["stable"] == pytest.approx(stable_learning_rate(teacher.X), rel=gram_tolerance(teacher.X, F64))
+    assert any(run["padding"] > 0 for run in out["runs"].values())
     assert out["default devices, small X"] == 1 and out["default devices, large X"] == 8
     losses = np.concatenate([r.losses for r in runs.values()])
     parameter_tol, loss_tol = trajectory_tolerance(teacher.X, steps=STEPS, learning_rate=out["rate"], w0=np.array(out["w0"]),

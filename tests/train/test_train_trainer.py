@@ -129,8 +129,9 @@ def test_sweep_equals_each_single_run(block_rows):
 @pytest.mark.parametrize("dtype", [np.float32, F64])
 @pytest.mark.parametrize("layout, block_rows", [("rows", None), ("rows", 4), ("features", 4)])
 def test_the_batch_gives_the_stable_learning_rate_of_its_data(dtype, layout, block_rows):
-    """X̂ᵀX̂ summed over the batch on the devices (body blocks and the masked rest), not from the
-    caller's X: the same rate, up to the rounding of the dtype."""
+    """X̂ᵀX̂ summed over the batch on the devices (body blocks and rest rows), not from the caller's
+    X: the same rate, up to the rounding of the dtype.  (Masked padding needs several devices:
+    test_train_devices.py.)"""
     teacher = planted_teacher(45, 3, seed=8, noise=0.1)
     X = teacher.X * np.array([1.0, 3.0, 0.5]) + 2.0  # off-centre and unequal columns: every entry of the Gram matters
     trainer = Trainer.from_data(X, teacher.y, dtype=dtype, layout=layout, block_rows=block_rows)
