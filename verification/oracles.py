@@ -201,14 +201,14 @@ def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_der
 
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
                     nargs: int, scalar_output: bool, wrt_is_tuple: bool | None = None,
-                    primal_through_derivative: bool = False) -> Callable:
+                    primal_through_derivative: bool = False, value: bool = True) -> Callable:
     """A jitted ``run(seed, dynamic_args, directions)`` over a leading batch axis.
 
     ``dynamic_args`` holds the non-static arguments in order (pytrees), each leaf stacked along
     axis 0; ``directions`` is a tuple of stacked direction pytrees (empty for the
     non-directional forms).  Returns ``{"value": (leaves, noises), name: (leaves, noises), ...}``:
-    ``f``'s value (:func:`primal_function`) and each oracle as their flattened leaves, each with
-    its rounding noise.
+    ``f``'s value (:func:`primal_function`; empty without ``value``, when nothing reads it) and
+    each oracle as their flattened leaves, each with its rounding noise.
     """
     oracles = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)
     primal = primal_function(f, wrt, form, through_derivative=primal_through_derivative)
@@ -219,7 +219,7 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
 
     def one(seed, dynamic, direction):
         out = {"value": flat(rounding_noise(lambda a, dd: primal(with_static(a, static, nargs), dd))(
-            seed, dynamic, direction))}
+            seed, dynamic, direction)) if value else ([], [])}
         # The noise is measured on the first oracle and lent to the others: they compute the same
         # entries from the same terms in another order, so their rounding is of the same size,
         # and measuring it once keeps the compiled program (and its compile time) small.

@@ -221,8 +221,9 @@ class LaneChecker:
         signature; the results come with :meth:`oracle_results` and :meth:`hands`."""
         structure = self.structure(rows[0][0])
         dynamic, directions = self._stacked(rows, stacked)
-        oracles = self.runner.submit(self._program(self.spec.f, rows[0][0], structure), self.spec.seed, dynamic,
-                                     directions)
+        value = self.spec.primal is not None or self.spec.rule is not None  # read only to compare values
+        oracles = self.runner.submit(self._program(self.spec.f, rows[0][0], structure, value=value), self.spec.seed,
+                                     dynamic, directions)
         rule = None
         if self.spec.rule is not None:
             rule = self.runner.submit(self._program(self.spec.rule, rows[0][0], structure,
