@@ -47,14 +47,14 @@ or ``from verification.train import train``)::
     Across processes (verification.train.distributed): join(coordinator, num_processes, process_id, *, timeout)
     -> Process(.index, .count), before anything uses JAX (sets jax_cpu_collectives_implementation="gloo");
     rows_of_process(N, process) -> slice; then train/Session/Trainer.from_data(..., across_processes=True)
-    on those rows.
+    on those rows (the start point: shared_initial_parameters, a collective).
 
 Modules, one concern each, each importing only those before it: ``errors`` (what training
-says), ``devices`` (where), ``start`` (the start point), ``distributed`` (joining processes,
-their collectives), ``layout`` (X and y on the devices, one process or many), ``kernel`` (the
-compiled loop), ``trainer`` (Trainer and one-shot runs), ``session`` (resumable runs),
-``agreement`` (how far two correct runs may differ); ``data`` and ``checkpoint`` (files).
-The benchmark is :mod:`verification.bench`.
+says), ``data`` and ``checkpoint`` (files), ``devices`` (where), ``start`` (the start point),
+``distributed`` (joining processes, their collectives), ``layout`` (X and y on the devices, one
+process or many), ``kernel`` (the compiled loop), ``trainer`` (Trainer and one-shot runs),
+``session`` (resumable runs), ``agreement`` (how far two correct runs may differ).  The
+benchmark is :mod:`verification.bench`.
 """
 
 from reference.training import TrainingDiverged, TrainResult, stable_learning_rate
