@@ -4,13 +4,15 @@
 from . import train as train
 from .check import DerivativeCheck as DerivativeCheck
 from .check import VerifyResult as VerifyResult
+from .check import assert_custom_rule as assert_custom_rule
 from .check import assert_derivative as assert_derivative
+from .check import check_custom_rule as check_custom_rule
 from .check import check_derivative as check_derivative
+from .check import verify_custom_rule as verify_custom_rule
 from .check import verify_derivative as verify_derivative
 from .compare import Comparison as Comparison
 from .compare import compare as compare
 from .compare import format_comparison as format_comparison
-from .oracles import lane as lane
 from .rules import RULES as RULES
 from .rules import SPECIAL_POINTS as SPECIAL_POINTS
 from .rules import Rule as Rule

@@ -45,7 +45,8 @@ DIRECTIONAL: frozenset[str] = frozenset({"jvp", "vjp", "hvp"})
 
 
 lane = own_program_scope
-"""Kept for the rule table's own shape probe; a user's function is never traced in it."""
+"""The project's own programs in a precision (:func:`verification.precision.own_program_scope`);
+a user's function is never traced in it."""
 
 
 

@@ -14,12 +14,14 @@ closure) alive.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import io
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import cloudpickle
+import jax
 
 from verification import oracles
 from verification.precision import highest_matmul_precision
@@ -41,10 +43,44 @@ class Program:
     payload: bytes | None
 
 
+def _custom_vjp(fun: Callable, nondiff_argnums: tuple, fwd: Callable, bwd: Callable, symbolic_zeros: bool,
+                optimize_remat: bool) -> Any:
+    rule = jax.custom_vjp(fun, nondiff_argnums=nondiff_argnums)
+    rule.defvjp(fwd, bwd, symbolic_zeros=symbolic_zeros, optimize_remat=optimize_remat)
+    return rule
+
+
+def _custom_jvp(fun: Callable, nondiff_argnums: tuple, jvp: Callable | None, symbolic_zeros: bool) -> Any:
+    rule = jax.custom_jvp(fun, nondiff_argnums=nondiff_argnums)
+    if jvp is not None:
+        rule.defjvp(jvp, symbolic_zeros=symbolic_zeros)
+    return rule
+
+
+_REBUILT = {
+    jax.custom_vjp: lambda f: (_custom_vjp, (f.fun, tuple(f.nondiff_argnums), f.fwd, f.bwd, f.symbolic_zeros,
+                                             f.optimize_remat)),
+    jax.custom_jvp: lambda f: (_custom_jvp, (f.fun, tuple(f.nondiff_argnums), f.jvp, f.symbolic_zeros)),
+}
+"""How a custom rule travels: as its parts, rebuilt on arrival (the objects themselves do not
+unpickle), for this pickler only (no global pickling state changes)."""
+
+
+class _Pickler(cloudpickle.CloudPickler):
+    dispatch_table = ChainMap(_REBUILT, cloudpickle.CloudPickler.dispatch_table)  # type: ignore[arg-type]
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` pickled by value where needed (``cloudpickle``), custom rules included."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=5).dump(value)
+    return buffer.getvalue()
+
+
 def program(builder: str, function: Callable, **params: Any) -> Program:
     """The program ``builder`` makes of ``function`` with ``params``, fingerprinted."""
     try:
-        payload = cloudpickle.dumps((builder, function, params))
+        payload = dumps((builder, function, params))
     except Exception:  # a closure over a lock, a file, ...: usable here, not in another process
         return Program(builder, function, params, ("identity", builder, id(function), _hashable(params)), None)
     return Program(builder, function, params, hashlib.sha256(payload).digest(), payload)
@@ -54,7 +90,7 @@ def fingerprint(*parts: Any) -> Hashable:
     """A key for ``parts`` by content (their pickled form), or by identity where they cannot be
     pickled (then the key holds them, so an identity is never reused while the key lives)."""
     try:
-        return hashlib.sha256(cloudpickle.dumps(parts)).digest()
+        return hashlib.sha256(dumps(parts)).digest()
     except Exception:
         return ("identity", tuple(id(p) for p in parts), parts)
 
@@ -124,4 +160,4 @@ LOCAL_PROGRAMS = ProgramCache()
 
 
 __all__ = ["CACHED_PROGRAMS", "LOCAL_PROGRAMS", "LocalRunner", "Pending", "Program", "ProgramCache", "build",
-           "fingerprint", "program"]
+           "dumps", "fingerprint", "program"]

@@ -97,9 +97,13 @@ class VerifyResult:
     form: str
     passed: bool = True
     points: dict[str, int] = field(default_factory=dict)
+    """The points checked, per lane (by the lane's name)."""
     stats: dict[str, dict[str, OracleStats]] = field(default_factory=dict)
+    """The worst errors per lane and oracle."""
     failure: DerivativeCheck | None = None
+    """The report of the minimal failing point, or None."""
     failing_args: tuple[Any, ...] | None = None
+    """The minimal failing point's arguments, or None."""
 
     @property
     def examples(self) -> dict[str, int]:
