@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import reference
+from verification import check_derivative
 from verification.compare import format_comparison
 from verification.oracles import DTYPES
 from verification.rules import SPECIAL_POINTS, get_rule
@@ -45,8 +46,6 @@ def test_harness_tells_jnp_maximum_from_the_paper_at_the_kink():
 
 def test_kink_is_named_and_the_policy_decides():
     """At z = 0 the one-sided derivatives are 0 and 1: a hand derivative of 1 is JAX's other side."""
-    from verification import check_derivative
-
     relu = get_rule("relu_broadcast")
     ones_at_tie = lambda x: np.diag((x >= 0).astype(float))  # noqa: E731
     point = np.array([-1.0, 0.0, 2.0])
