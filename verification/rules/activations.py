@@ -9,7 +9,8 @@ import numpy as np
 
 import reference
 from verification.rules import domains
-from verification.rules.rule import Rule
+from verification.rules.rule import RowFields, Rule
+
 
 def sigmoid_and_tanh(z):
     r"""$[\sigma(\mathbf{z}), \tanh(\mathbf{z})]$, shape (2, n), with ``jax.nn.sigmoid``."""
@@ -31,7 +32,8 @@ def activation_points(dtype):
     return domains.vector(dtype, max_magnitude=50.0)
 
 
-_ACTIVATION = dict(source="extension", args=("z",), inputs=activation_points, note="|z| up to 50, the saturated tails included")
+_ACTIVATION: RowFields = dict(source="extension", args=("z",), inputs=activation_points,
+                              note="|z| up to 50, the saturated tails included")
 
 RULES: tuple[Rule, ...] = (
     Rule(name="ext_sigmoid_tanh", formula="σ′ = σ(1 − σ), tanh′ = 1 − tanh²: ∂(σ(z), tanh(z))/∂z = (diag σ′, diag tanh′)",

@@ -12,7 +12,7 @@ import numpy as np
 import reference
 from verification import strategies
 from verification.rules import domains
-from verification.rules.rule import Rule, SpecialPoint, per_argument, twins
+from verification.rules.rule import RowFields, Rule, SpecialPoint, per_argument, twins
 
 
 def scaled_by_sum_times_sin(w, x, *, xp):
@@ -30,8 +30,8 @@ def vector_and_divisor(dtype):
     return strategies.vector_pairs(dtype=dtype, second_nonzero=True)
 
 
-_BINARY = dict(section="§4.2", args=("w", "x"), inputs=domains.vector_pairs)
-_DIVISION = dict(_BINARY, inputs=vector_and_divisor, note="domain xᵢ ≠ 0 (D6); inputs keep |xᵢ| >= 0.1")
+_BINARY: RowFields = dict(section="§4.2", args=("w", "x"), inputs=domains.vector_pairs)
+_DIVISION: RowFields = dict(_BINARY, inputs=vector_and_divisor, note="domain xᵢ ≠ 0 (D6); inputs keep |xᵢ| >= 0.1")
 
 RULES: tuple[Rule, ...] = (
     Rule(name="ew_binary_general_jacobian", formula="∂(f(w)○g(x))/∂w = diag(∂○/∂f)·∂f/∂w   [f = w·sum(w), ○ = ⊗, g = sin]",

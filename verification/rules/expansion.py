@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import reference
 from verification import strategies
 from verification.rules import domains
-from verification.rules.rule import Rule, per_argument
+from verification.rules.rule import RowFields, Rule, per_argument
 
 
 def vector_and_divisor(dtype):
@@ -18,8 +18,8 @@ def vector_and_divisor(dtype):
     return st.tuples(strategies.vectors(dtype=dtype), strategies.nonzero(dtype=dtype, shape=()))
 
 
-_PAPER = dict(section="§4.3", args=("x", "z"), inputs=domains.vector_and_scalar)
-_EXTENDED = dict(_PAPER, section="Parr & Howard §4.3, extended", source="extension")
+_PAPER: RowFields = dict(section="§4.3", args=("x", "z"), inputs=domains.vector_and_scalar)
+_EXTENDED: RowFields = dict(_PAPER, section="Parr & Howard §4.3, extended", source="extension")
 
 RULES: tuple[Rule, ...] = (
     *per_argument(dict(name="sexp_add_dx", formula="∂(x+z)/∂x = I", derivative=reference.scalar_add_jacobian_x),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import reference
 from verification import strategies
 from verification.rules import domains
-from verification.rules.rule import Rule
+from verification.rules.rule import RowFields, Rule
 from verification.rules.softmax import softmax_cross_entropy
 
 LAYER_SHAPES = ((1, 3, 2), (5, 2, 3))
@@ -62,7 +62,7 @@ def layer_inputs_with_labels(dtype):
     return st.sampled_from(LAYER_SHAPES).flatmap(layer)
 
 
-_MATVEC = dict(args=("W", "x"), function=jnp.matmul, primal=np.matmul, inputs=matrix_and_vector, source="extension")
+_MATVEC: RowFields = dict(args=("W", "x"), function=jnp.matmul, primal=np.matmul, inputs=matrix_and_vector, source="extension")
 
 RULES: tuple[Rule, ...] = (
     Rule(name="ext_matvec_dx", formula="∂(Wx)/∂x = W", section="Matrix Cookbook (69)", derivative=reference.matvec_jacobian_x,

@@ -16,7 +16,7 @@ import numpy as np
 import reference
 from verification import strategies
 from verification.neuron import mse_loss, relu
-from verification.rules.rule import Rule, SpecialPoint, per_argument
+from verification.rules.rule import RowFields, Rule, SpecialPoint, per_argument
 
 LOSS_NOTE = "sums over all N samples, inactive ones contribute 0 (D3); batches mix active and inactive samples"
 
@@ -61,8 +61,8 @@ def folded_batches_with_ones(dtype):
     return regression_batches(dtype).map(lambda a: (reference.fold_bias(a[0], a[1]), reference.append_ones(a[2]), a[3]))
 
 
-_BATCH = dict(args=("w", "b", "X", "y"), inputs=regression_batches, note=LOSS_NOTE)
-_FOLDED_LOSS = dict(args=("w_hat", "X", "y"), function=partial(loss_of_folded, loss=mse_loss),
+_BATCH: RowFields = dict(args=("w", "b", "X", "y"), inputs=regression_batches, note=LOSS_NOTE)
+_FOLDED_LOSS: RowFields = dict(args=("w_hat", "X", "y"), function=partial(loss_of_folded, loss=mse_loss),
                     primal=partial(loss_of_folded, loss=reference.mse_loss), inputs=folded_batches,
                     section="Parr & Howard §6, differentiated again", source="extension")
 

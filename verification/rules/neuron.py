@@ -13,7 +13,7 @@ import reference
 from verification import strategies
 from verification.neuron import affine, neuron_activation, relu
 from verification.rules import domains
-from verification.rules.rule import Rule, SpecialPoint, per_argument
+from verification.rules.rule import RowFields, Rule, SpecialPoint, per_argument
 
 RELU_NOTE = "d/dz max(0, z) is taken as 0 at z = 0 (D2); inputs keep |z| >= 0.1, the tie is tested separately"
 
@@ -28,7 +28,7 @@ def relu_points(dtype):
     return strategies.relu_points(dtype=dtype)
 
 
-_NEURON = dict(args=("w", "b", "x"), inputs=neuron_inputs)
+_NEURON: RowFields = dict(args=("w", "b", "x"), inputs=neuron_inputs)
 
 RULES: tuple[Rule, ...] = (
     *per_argument(dict(name="affine_dw", formula="∂(w·x + b)/∂w = xᵀ", derivative=reference.affine_grad_w),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import reference
 from verification import strategies
 from verification.rules import domains
-from verification.rules.rule import Rule, twins
+from verification.rules.rule import RowFields, Rule, twins
 
 
 def quadratic_form(x, A):
@@ -61,7 +61,7 @@ def least_squares_inputs(dtype):
                              strategies.vectors(dtype=dtype, n=Nn[0])))
 
 
-_QUADRATIC_FORM = dict(source="extension", section="Matrix Cookbook (81)", args=("x", "A"), function=quadratic_form,
+_QUADRATIC_FORM: RowFields = dict(source="extension", section="Matrix Cookbook (81)", args=("x", "A"), function=quadratic_form,
                        primal=quadratic_form, inputs=vector_and_square)
 
 RULES: tuple[Rule, ...] = (

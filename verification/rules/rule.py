@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +17,9 @@ from hypothesis import strategies as st
 from verification.oracles import FORMS, lane, oracle_names
 
 SOURCES = ("paper", "extension")
+
+RowFields = dict[str, Any]
+"""Some of a ``Rule``'s fields by name, spread into rows that share them: ``Rule(**fields, ...)``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,14 +106,14 @@ class Rule:
                     names=self.args, name=self.name, note=self.note)
 
 
-def twins(f: Callable) -> dict[str, Callable]:
+def twins(f: Callable) -> RowFields:
     """A row's ``function`` and ``primal`` from one function written over an array module:
     ``f(*args, xp=...)`` with ``xp = jax.numpy`` is what JAX differentiates, with ``xp = numpy``
     the NumPy primal whose value must equal it.  Spread into a row: ``Rule(**twins(f), ...)``."""
     return {"function": partial(f, xp=jnp), "primal": partial(f, xp=np)}
 
 
-def per_argument(*rows: dict, **shared) -> tuple[Rule, ...]:
+def per_argument(*rows: RowFields, **shared: Any) -> tuple[Rule, ...]:
     """One row per argument of the same function: ``rows[i]`` (the fields that differ: name,
     formula, derivative, ...) is differentiated with respect to argument i; ``shared`` holds the
     fields they have in common (function, args, inputs, ...)."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import reference
 from verification import strategies
 from verification.rules import domains
-from verification.rules.rule import Rule
+from verification.rules.rule import RowFields, Rule
 
 HUGE_LOGITS = "logits up to |z| = 1e3 (no overflow: shifted by the maximum)"
 
@@ -40,9 +40,9 @@ def logits_and(labels):
     return domain
 
 
-_LOGITS = dict(section="Wikipedia: Softmax function", source="extension", args=("z",), inputs=logits, note=HUGE_LOGITS)
-_LOGSUMEXP = dict(_LOGITS, section="Boyd & Vandenberghe §3.1.5", function=jax.nn.logsumexp, primal=reference.logsumexp)
-_CROSS_ENTROPY = dict(_LOGITS, args=("z", "y"), function=softmax_cross_entropy, primal=reference.softmax_cross_entropy,
+_LOGITS: RowFields = dict(section="Wikipedia: Softmax function", source="extension", args=("z",), inputs=logits, note=HUGE_LOGITS)
+_LOGSUMEXP: RowFields = dict(_LOGITS, section="Boyd & Vandenberghe §3.1.5", function=jax.nn.logsumexp, primal=reference.logsumexp)
+_CROSS_ENTROPY: RowFields = dict(_LOGITS, args=("z", "y"), function=softmax_cross_entropy, primal=reference.softmax_cross_entropy,
                       derivative=reference.softmax_cross_entropy_grad)
 
 RULES: tuple[Rule, ...] = (
