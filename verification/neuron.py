@@ -1,9 +1,10 @@
 r"""The ReLU neuron and its MSE loss in ``jax.numpy``: the functions JAX differentiates.
 
-Twins of ``reference.neuron`` and ``reference.loss``.  The ReLU is ``jax.nn.relu``, whose
-derivative at 0 is 0 as in the paper (decision D2); ``jnp.maximum(z, 0)`` would give 0.5.
-No input checks here: these run traced under ``jax.jit``; the public entry points
-(``verification.oracles``, ``verification.train``) check their arguments first.
+Twins of ``reference.neuron`` and ``reference.loss``, shared by the rule table
+(``verification.rules.neuron``, ``verification.rules.loss``) and the training loop.  The ReLU is
+``jax.nn.relu``, whose derivative at 0 is 0 as in the paper (decision D2); ``jnp.maximum(z, 0)``
+would give 0.5.  No input checks here: these run traced under ``jax.jit``; the public entry
+points (``verification.check``, ``verification.train``) check their arguments first.
 ``loss_and_grads`` is the one JAX formula of the hand gradient: the training kernel calls it.
 """
 
