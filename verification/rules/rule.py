@@ -14,7 +14,8 @@ import numpy as np
 from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 
-from verification.oracles import FORMS, lane, oracle_names
+from verification.oracles import FORMS, oracle_names
+from verification.precision import own_program_scope
 
 SOURCES = ("paper", "extension")
 
@@ -97,7 +98,7 @@ class Rule:
         """Whether ``function`` returns a scalar, judged at the simplest point of its domain."""
         point = find(self.inputs(np.dtype(np.float64)), lambda _: True,
                      settings=settings(database=None, phases=(Phase.generate, Phase.shrink)))
-        with lane(np.float64):
+        with own_program_scope(np.float64):
             return jax.eval_shape(self.function, *point).shape == ()
 
     def check_arguments(self) -> dict:
