@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import cloudpickle
+import jax
 import numpy as np
 
 from verification import oracles
@@ -42,6 +43,15 @@ from verification.programs import LOCAL_PROGRAMS, LocalRunner, Pending, Program,
 
 PROTOCOL = 5
 """Pickle protocol of the requests and replies: out-of-band buffers for large arrays."""
+
+MIRRORED = ("jax_numpy_rank_promotion", "jax_numpy_dtype_promotion", "jax_default_prng_impl",
+            "jax_debug_nans", "jax_debug_infs", "jax_softmax_custom_jvp", "jax_enable_custom_prng")
+"""The settings of this process that change what a user's function computes or whether it
+traces: the helper takes them as they are here at each request (its 64-bit mode excepted)."""
+
+
+def _settings() -> dict[str, Any]:
+    return {name: getattr(jax.config, name) for name in MIRRORED if hasattr(jax.config, name)}
 
 
 class LaneProcessError(RuntimeError):
@@ -106,7 +116,8 @@ class RemoteRunner:
             self._sequence += 1
             sequence = self._sequence
             try:
-                connection.send_bytes(pickle.dumps((sequence, prog.key, prog.payload, call), protocol=PROTOCOL))
+                connection.send_bytes(pickle.dumps((sequence, prog.key, prog.payload, call, _settings()),
+                                                   protocol=PROTOCOL))
             except OSError as error:
                 self._close()
                 raise LaneProcessError(f"the {self.lane} lane's process is gone ({error})") from None
@@ -207,9 +218,12 @@ def serve(fd: int) -> None:
     local = LocalRunner(cache)
     while True:
         try:
-            sequence, key, payload, call = pickle.loads(connection.recv_bytes())
+            sequence, key, payload, call, settings = pickle.loads(connection.recv_bytes())
         except (EOFError, OSError):
             return
+        for name, value in settings.items():  # this helper's own process: the user's settings, as they are there
+            if getattr(jax.config, name) != value:
+                jax.config.update(name, value)
         before = oracles.compilation_count()
         try:
             try:
