@@ -114,8 +114,14 @@ class LaneChecker:
                                            lambda shape: jax.ShapeDtypeStruct(shape, out_leaves[0].dtype))
         first = oracle_names(spec.form, scalar_output)[0]
         oracle = oracle_functions(spec.f, spec.wrt, spec.form, scalar_output, spec.wrt_is_tuple)[first]
-        with explained_trace_errors("f"):
-            derivative = jax.eval_shape(lambda d, dd: oracle(with_static(d, static, nargs), dd), dynamic, directions)
+        try:
+            with explained_trace_errors("f"):
+                derivative = jax.eval_shape(lambda d, dd: oracle(with_static(d, static, nargs), dd), dynamic, directions)
+        except Exception as error:
+            if spec.rule is None:
+                raise
+            raise TypeError(f"reference: JAX cannot differentiate the function the rule decorates ({error}); pass "
+                            "reference=, a differentiable function with the same value") from None
         paths, leaves, treedef = flatten(derivative)
         labels, out_ndims, hessian_ndims = [], [], []
         for path in paths:
@@ -246,8 +252,7 @@ class LaneChecker:
         """The first oracle's leaves at each of ``points`` (same signature as ``args``), no noise."""
         structure = self.structure(args)
         name = oracle_names(self.spec.form, structure.scalar_output)[0]
-        dynamic, _ = self._stacked([(p, directions) for p in points], False)
-        dirs = tuple(stack([d] * len(points)) for d in directions)
+        dynamic, dirs = self._stacked([(p, directions) for p in points], False)
         prog = self._program(self.spec.f, args, structure, builder="plain_oracle", name=name)
         out = self.runner.submit(prog, dynamic, dirs).result()
         return [[np.asarray(leaf[k]) for leaf in out] for k in range(len(points))]

@@ -42,6 +42,9 @@ def _user_frame(tb: TracebackType | None) -> traceback.FrameSummary | None:
     return frames[-1] if frames else None
 
 
+_FORWARD_MODE = "can't apply forward-mode autodiff (jvp) to a custom_vjp function"
+
+
 @contextlib.contextmanager
 def explained_trace_errors(what: str = "f") -> Iterator[None]:
     """Re-raise JAX's tracer errors inside the block as a ``TypeError`` that names ``what``, the
@@ -56,6 +59,12 @@ def explained_trace_errors(what: str = "f") -> Iterator[None]:
             code = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
             where = f" at {frame.filename}:{frame.lineno}, in {frame.name}: `{code}`"
         raise TypeError(f"{what}: JAX cannot trace it{where}: {fix}") from None
+    except TypeError as error:
+        if _FORWARD_MODE not in str(error):
+            raise
+        raise TypeError(f"{what}: it calls a jax.custom_vjp function, which JAX differentiates in reverse mode "
+                        "only, and this form needs forward mode (jax.jacfwd, jax.jvp): check it with form='vjp', "
+                        "or its custom rule with check_custom_rule") from None
 
 
 __all__ = ["explained_trace_errors"]
