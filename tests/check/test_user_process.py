@@ -76,7 +76,7 @@ def test_a_check_keeps_the_users_compiled_programs():
 
 def test_with_64_bit_mode_on_globally_the_user_is_left_as_found():
     """The same in a process whose user turned 64-bit mode on: then float32 is the other lane."""
-    script = f"""
+    script = """
 import jax, jax.numpy as jnp, numpy as np
 jax.config.update("jax_enable_x64", True)
 from verification import check_derivative
@@ -99,6 +99,13 @@ print("ok")
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
+def _check_a_closure_once() -> weakref.ref:
+    """Check a function closing over an array; the array lives on only in the checker's caches."""
+    closure = np.arange(3.0)
+    check_derivative(lambda x: jnp.sum(x * closure), lambda x: closure, np.ones(3), dtype="float32")
+    return weakref.ref(closure)
+
+
 def test_a_new_lambda_per_example_compiles_once_per_shape_and_is_not_kept_alive():
     """Programs are named by content: a hypothesis test that builds a new ``f`` per example
     compiles once per shape; the cache is bounded, so an ``f`` (and its closure) is released
@@ -108,10 +115,7 @@ def test_a_new_lambda_per_example_compiles_once_per_shape_and_is_not_kept_alive(
         f = lambda x: jnp.sum(jnp.tanh(x))  # noqa: E731  a new function object each time
         assert check_derivative(f, lambda x: 1 - np.tanh(x) ** 2, np.linspace(-1, 1, 3 + k % 2), dtype="float32").passed
     assert compilation_count() - first == 2  # two shapes
-    closure = np.arange(3.0)
-    kept = weakref.ref(closure)
-    check_derivative(lambda x: jnp.sum(x * closure), lambda x: closure, np.ones(3), dtype="float32")
-    del closure
+    kept = _check_a_closure_once()
     for k in range(CACHED_PROGRAMS + 1):
         check_derivative(lambda x, k=k: jnp.sum(x) * k, lambda x, k=k: np.full_like(x, k), np.ones(2), dtype="float32")
     gc.collect()

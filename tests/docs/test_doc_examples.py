@@ -18,6 +18,18 @@ PYTHON, TEST = re.findall(r"```python\n(.*?)```", SECTION, flags=re.S)
 (FIRST_CHECK,) = re.findall(r"```python\n(.*?)```", README.split("## A first check", 1)[1].split("\n## ", 1)[0], flags=re.S)
 
 
+def _section(title: str) -> str:
+    return CHECKER.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_pytree_and_custom_rule_examples_run():
+    """The params-dict example (correct, and a bias gradient not summed over the batch, named by
+    its leaf) and the custom rule (correct, and with its sign flipped) run as written."""
+    for title in ("Parameters in pytrees", "Custom rules"):
+        (code,) = re.findall(r"```python\n(.*?)```", _section(title), flags=re.S)
+        exec(compile(code, f"docs/checker.md ({title})", "exec"), {})  # noqa: S102 (the page's own example)
+
+
 def test_the_readmes_first_check_runs():
     namespace = {}
     exec(compile(FIRST_CHECK, "README.md", "exec"), namespace)  # noqa: S102 (the README's own example)
