@@ -16,7 +16,7 @@ import numpy as np
 from reference.checks import as_real_array, as_scalar, batch
 
 __all__ = [
-    "loss_and_grads", "mse_loss", "mse_loss_grad_w", "mse_loss_grad_b", "residual_jacobian_w",
+    "loss_and_grads", "loss_and_grads_unchecked", "mse_loss", "mse_loss_grad_w", "mse_loss_grad_b", "residual_jacobian_w",
     "residual_jacobian_b", "fold_bias", "append_ones", "mse_loss_grad_folded", "gradient_descent_step",
     "mse_loss_hessian", "mse_loss_hvp"
 ]
@@ -28,7 +28,21 @@ def _activity(w, b, X):
     return z, (z > 0).astype(z.dtype)
 
 
-def _loss_and_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def loss_and_grads_unchecked(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""$C$, $\partial C/\partial\mathbf{w}$ and $\partial C/\partial b$ from one evaluation of $z_i = \mathbf{w}\cdot\mathbf{x}_i + b$.
+
+    With the signal $s_i = \frac{2}{N}\,\mathbb{1}[z_i > 0]\,e_i$:
+    $C = \frac{1}{N}\sum_i (y_i - \max(0, z_i))^2$, $\partial C/\partial\mathbf{w} = \sum_i s_i\,\mathbf{x}_i^T$,
+    $\partial C/\partial b = \sum_i s_i$.
+
+    The arguments are not checked: they must already be what :func:`loss_and_grads` makes of
+    them (finite real arrays of one floating dtype, shapes (n,), (), (N, n), (N,)).  This is the
+    formula for a loop that checks its data once and then steps many times (``reference.train``);
+    everyone else calls :func:`loss_and_grads`.
+
+    Returns:
+        ``(C, grad_w, grad_b)`` with shapes (), (n,), ().
+    """
     z, active = _activity(w, b, X)
     residual = y - z * active  # v = y - max(0, z)
     signal = (2.0 / X.shape[0]) * active * (z - y)  # (2/N) 1[z_i > 0] e_i
@@ -36,17 +50,26 @@ def _loss_and_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def loss_and_grads(w, b, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""$C$, $\partial C/\partial\mathbf{w}$ and $\partial C/\partial b$ from one evaluation of $z_i = \mathbf{w}\cdot\mathbf{x}_i + b$.
+    r"""$C$, $\partial C/\partial\mathbf{w}$ and $\partial C/\partial b$ after checking the arguments.
 
-    With the signal $s_i = \frac{2}{N}\,\mathbb{1}[z_i > 0]\,e_i$:
-    $C = \frac{1}{N}\sum_i (y_i - \max(0, z_i))^2$, $\partial C/\partial\mathbf{w} = \sum_i s_i\,\mathbf{x}_i^T$,
-    $\partial C/\partial b = \sum_i s_i$.  :func:`mse_loss`, :func:`mse_loss_grad_w`,
-    :func:`mse_loss_grad_b` and ``reference.train`` all compute through this one function.
+    Checks ``w``, ``b``, ``X``, ``y`` (finite real arrays of matching shapes, each named in the
+    error) and computes :func:`loss_and_grads_unchecked`, where the formula is.
+    :func:`mse_loss`, :func:`mse_loss_grad_w`, :func:`mse_loss_grad_b` and ``reference.train``
+    all compute through that one function.
+
+    Args:
+        w: weights, shape (n,).
+        b: bias, shape ().
+        X: samples as rows, shape (N, n).
+        y: targets, shape (N,).
 
     Returns:
         ``(C, grad_w, grad_b)`` with shapes (), (n,), ().
+
+    Raises:
+        TypeError, ValueError: a bad argument, named in the message.
     """
-    return _loss_and_grads(*batch(w, b, X, y))
+    return loss_and_grads_unchecked(*batch(w, b, X, y))
 
 
 def mse_loss(w, b, X, y) -> np.ndarray:
@@ -137,7 +160,7 @@ def mse_loss_grad_folded(w_hat, X_hat, y) -> np.ndarray:
         shape (n+1,).
     """
     w_hat, _, X_hat, y = batch(w_hat, 0.0, X_hat, y)
-    return _loss_and_grads(w_hat, 0.0, X_hat, y)[1]
+    return loss_and_grads_unchecked(w_hat, 0.0, X_hat, y)[1]
 
 
 def gradient_descent_step(w, b, grad_w, grad_b, learning_rate: float):

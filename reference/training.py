@@ -10,10 +10,10 @@ with $\frac{\partial C}{\partial \mathbf{w}} = \frac{2}{N}\sum_{i\in A} e_i\,\ma
 $\frac{\partial C}{\partial b} = \frac{2}{N}\sum_{i\in A} e_i$, where $e_i = \mathbf{w}\cdot\mathbf{x}_i + b - y_i$
 and $A = \{i : \mathbf{w}\cdot\mathbf{x}_i + b > 0\}$.  $\eta$ is ``learning_rate``.
 
-The arguments are checked once; every step then runs ``reference.loss_and_grads`` (without
-checking X again): one evaluation of $z = X\mathbf{w} + b$, so a step reads X twice (once for z,
-once for $X^T$ times the signal) and gives bit for bit what ``reference.mse_loss``,
-``mse_loss_grad_w`` and ``mse_loss_grad_b`` give.
+The arguments are checked once; every step then runs ``reference.loss_and_grads_unchecked``
+(the formula of ``reference.loss_and_grads`` without checking X again): one evaluation of
+$z = X\mathbf{w} + b$, so a step reads X twice (once for z, once for $X^T$ times the signal)
+and gives bit for bit what ``reference.mse_loss``, ``mse_loss_grad_w`` and ``mse_loss_grad_b`` give.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference.checks import as_real_array, check_data, check_initial, check_learning_rate, check_steps
-from reference.loss import _loss_and_grads, gradient_descent_step
+from reference.loss import gradient_descent_step, loss_and_grads_unchecked
 
 __all__ = ["TrainResult", "TrainingDiverged", "augmented_gram", "learning_rate_for_gram", "stable_learning_rate", "train"]
 
@@ -147,12 +147,12 @@ def train(X, y, *, steps: int, learning_rate: float, w0, b0) -> TrainResult:
     losses = np.empty(steps, dtype=dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
-            loss, grad_w, grad_b = _loss_and_grads(w, b, X, y)
+            loss, grad_w, grad_b = loss_and_grads_unchecked(w, b, X, y)
             if not np.isfinite(loss):
                 raise TrainingDiverged(t, float(loss), learning_rate, stable_learning_rate(X))
             losses[t] = loss
             w, b = gradient_descent_step(w, b, grad_w, grad_b, learning_rate)
-        final_loss = _loss_and_grads(w, b, X, y)[0]
+        final_loss = loss_and_grads_unchecked(w, b, X, y)[0]
     if not (np.isfinite(final_loss) and np.all(np.isfinite(w)) and np.isfinite(b)):
         raise TrainingDiverged(steps, float(final_loss), learning_rate, stable_learning_rate(X))
     active_fraction = float(np.mean(X @ w + b > 0))

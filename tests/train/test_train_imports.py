@@ -15,8 +15,6 @@ MODULES = sorted([*ROOT.glob("verification/train/*.py"), *ROOT.glob("verificatio
                   *(ROOT / "verification/cli" / name for name in ("train.py", "bench.py", "console.py")), ROOT / "reference/training.py"])
 OPTIONAL = {("verification.cli.train", "matplotlib"), ("verification.cli.train", "matplotlib.pyplot")}
 """Imported when used: matplotlib is an optional dependency (the ``plot`` extra)."""
-KNOWN_PRIVATE = {("reference.training", "reference.loss", "_loss_and_grads")}
-"""reference.loss has no public unchecked twin of loss_and_grads yet (its owner is asked for one)."""
 
 
 def name_of(path: Path) -> str:
@@ -61,5 +59,5 @@ def test_imports_at_the_top_and_only_public_names(path):
     for statement, target, names, inside in imports(path):
         assert not inside or (module, target) in OPTIONAL, f"{module}:{statement.lineno} imports {target} inside a function"
         for name in names:
-            assert not name.startswith("_") or name == "annotations" or (module, target, name) in KNOWN_PRIVATE, (
+            assert not name.startswith("_") or name == "annotations", (
                 f"{module}:{statement.lineno} imports the private {target}.{name}")

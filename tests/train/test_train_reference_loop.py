@@ -8,7 +8,7 @@ import pytest
 from trajectory import replay
 
 import reference
-from reference.loss import loss_and_grads, mse_loss, mse_loss_grad_b, mse_loss_grad_w, mse_loss_hessian
+from reference.loss import loss_and_grads, loss_and_grads_unchecked, mse_loss, mse_loss_grad_b, mse_loss_grad_w, mse_loss_hessian
 from reference.training import TrainingDiverged, augmented_gram, learning_rate_for_gram, stable_learning_rate
 from verification.train import initial_parameters
 from verification.train.data import planted_teacher
@@ -25,6 +25,19 @@ def test_reference_step_is_the_public_rules_bit_for_bit():
     w_end, b_end = replay(teacher.X, teacher.y, w, b, 0.1, 7)[-1]
     assert np.array_equal(result.w, w_end) and result.b == b_end
     assert result.losses.shape == (7,) and result.final_loss == mse_loss(w_end, b_end, teacher.X, teacher.y)
+
+
+def test_the_unchecked_formula_is_the_checked_one_without_the_checks():
+    """Hand values at w = 1, b = 0, X = [[1], [2]], y = 0: errors 1 and 2, both active, so
+    C = (1 + 4)/2, ∂C/∂w = (2/2)(1·1 + 2·2), ∂C/∂b = (2/2)(1 + 2)."""
+    w, b, X, y = np.array([1.0]), np.asarray(0.0), np.array([[1.0], [2.0]]), np.zeros(2)
+    assert [float(np.ravel(v)[0]) for v in loss_and_grads_unchecked(w, b, X, y)] == [2.5, 5.0, 3.0]
+    teacher = planted_teacher(20, 3, seed=5, noise=0.2)
+    w, b = initial_parameters(teacher.X, seed=2)
+    checked, unchecked = loss_and_grads(w, b, teacher.X, teacher.y), loss_and_grads_unchecked(w, b, teacher.X, teacher.y)
+    assert all(np.array_equal(c, u) for c, u in zip(checked, unchecked, strict=True))
+    with pytest.raises(ValueError, match="^X: contains NaN"):
+        loss_and_grads(w, b, np.where(teacher.X > 1, np.nan, teacher.X), teacher.y)
 
 
 def test_reference_keeps_float32():
