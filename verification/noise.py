@@ -8,37 +8,43 @@ correct derivative there or lets a wrong one through elsewhere.
 
 So the tolerance is measured from the computation itself.  The function's jaxpr is
 re-evaluated with every floating-point operation's result perturbed the way rounding
-perturbs it (the standard model $\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta)$):
+perturbs it (the standard model $\mathrm{fl}(a \circ b) = (a \circ b)(1 + \delta)$), by
+$r \cdot \text{size}$ with $r$ uniform in $[-1, 1]$ (a complex result: real and imaginary
+parts independently) and $u = \epsilon$ (``ULP``: the unit roundoff $\epsilon/2$ would itself
+be rounded away):
 
-- an elementary operation (``add``, ``mul``, ``div``, ``sqrt``, ...): $r\,u\,|\text{result}|$,
-  with $u = \epsilon$ (``ULP``: the unit roundoff $\epsilon/2$ would itself be rounded away)
-  and $r$ uniform in $[-1, 1]$;
-- a library function (``exp``, ``log``, ``tanh``, ``logistic``, ``sin``, ...): $r \cdot$
+- an elementary operation (``add``, ``mul``, ``div``, ``sqrt``, ..., real or complex):
+  $u\,|\text{result}|$;
+- a library function (``exp``, ``log``, ``tanh``, ``logistic``, ``sin``, ...):
   ``TRANSCENDENTAL_ULPS`` $\cdot\,u\,|\text{result}|$, since XLA's implementations are
   accurate to a few ulps, not to half of one; and its argument perturbed by one ulp first,
   because an implementation's argument reduction errs like a rounded argument (``exp(-513)``
   is off by about $513\,\epsilon$ relative, the condition number of ``exp`` there);
-- a sum of $K$ terms (``dot_general``, ``reduce_sum``, ``cumsum``): $r\,u\sqrt{K}\cdot$ the same
-  operation on the absolute values, because the rounding of a sum is relative to its terms
-  (a random walk of $K$ roundings), not to the possibly cancelled result;
+- an accumulation (:mod:`verification.accumulation`: ``dot_general``, convolutions,
+  ``reduce_sum``, ``cumsum``, ``reduce_window`` sums, ``select_and_scatter_add``, scatter-adds
+  and segment sums): the rounding of adding $N$ terms in an unknown order, from the terms'
+  sum, their sum of squares and their count; cumulative products, ``cumlogsumexp`` and FFTs
+  by their own models there;
 - a matrix factorisation or triangular solve (``lu``, ``triangular_solve``, ``cholesky``, ...):
-  $r\,u\,n\,\max|\text{result}|$, since their backward error is norm-wise, not entry-wise; the
+  $u\,n\,\max|\text{result}|$, since their backward error is norm-wise, not entry-wise; the
   later operations amplify it by the matrix's condition number, as rounding does;
-- data movement, comparisons, ``max``/``min``, ``neg``, ``abs``, ``select``: exact, unperturbed;
-- discrete decisions (comparisons, ``sign``, ``floor``, ``argmax``): taken from an exact
+- data movement, comparisons, ``max``/``min``, ``neg``, ``abs``, ``conj``, ``select``, the
+  selection of max pooling's forward derivative: exact, unperturbed;
+- discrete decisions (comparisons, ``sign``, ``floor``, ``argmax``, which entry of a pooling
+  window is the largest, a loop's condition, a ``cond``'s branch): taken from an exact
   evaluation run in step, so a perturbation never flips a branch.
 
 Each perturbation propagates through the rest of the computation exactly as a rounding
 error would, so cancellation downstream amplifies it by the same factor.  The spread of
 ``samples`` perturbed results around the unperturbed one, entry by entry, estimates the
 rounding noise of that entry.  Calls into ``jit``-ed functions and custom-derivative
-functions are followed into their bodies; loops and other control flow are treated as one
-operation whose results are perturbed relative to their size.
+functions are followed into their bodies, and so are loops: a ``scan`` (an RNN through
+time), a ``fori_loop`` or ``while_loop`` and a ``cond`` run their bodies perturbed, with fresh
+perturbations at every iteration, so a loop gets the noise of the same steps written out.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import jax
@@ -46,6 +52,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.extend import core as jcore
+
+from verification.accumulation import ACCUMULATIONS, accumulation_size, inexact, real_dtype
 
 SAMPLES = 8
 """Perturbed re-evaluations per estimate.  The estimate is their largest deviation; with 8,
@@ -63,48 +71,42 @@ over [-20, 20] is 6, for ``exp`` and ``logistic`` 2)."""
 _EXACT = frozenset({
     "neg", "abs", "max", "min", "sign", "floor", "ceil", "round", "select_n", "clamp",
     "reshape", "broadcast_in_dim", "transpose", "squeeze", "expand_dims", "rev", "slice",
-    "dynamic_slice", "dynamic_update_slice", "concatenate", "pad", "gather", "split", "copy",
+    "dynamic_slice", "dynamic_update_slice", "concatenate", "pad", "gather", "scatter", "split", "copy",
     "copy_p", "reduce_max", "reduce_min", "argmax", "argmin", "sort", "stop_gradient",
     "iota", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "xor", "is_finite",
-    "real", "imag", "nextafter", "reduce_precision", "device_put", "optimization_barrier",
+    "real", "imag", "conj", "complex", "nextafter", "reduce_precision", "device_put", "optimization_barrier",
+    "cummax", "cummin", "reduce_window_max", "reduce_window_min", "select_and_gather_add",
 })
 _TRANSCENDENTAL = frozenset({
     "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan", "asin",
     "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "pow", "erf", "erfc",
     "erf_inv", "lgamma", "digamma", "rsqrt", "cbrt", "igamma", "igammac", "bessel_i0e",
-    "bessel_i1e",
+    "bessel_i1e", "cumlogsumexp",
 })
 _DISCRETE = frozenset({"sign", "floor", "ceil", "round", "argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge",
                        "is_finite"})
-_SUMS = frozenset({"dot_general", "reduce_sum", "cumsum"})
+_SELECTING = {"select_and_scatter_add": 1, "select_and_gather_add": 1}
+"""Primitives that pick entries by comparing one operand (its position): the picking is a
+discrete decision, taken on the exact evaluation's operand."""
 _LINEAR_ALGEBRA = frozenset({"lu", "triangular_solve", "cholesky", "qr", "householder_product", "eigh", "eig",
                              "svd", "schur", "hessenberg", "tridiagonal", "tridiagonal_solve", "lu_pivots_to_permutation"})
 _CALLS = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
           "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
           "custom_vjp_call_jaxpr": "fun_jaxpr", "remat": "jaxpr", "checkpoint": "jaxpr"}
-
-
-def _is_float(x) -> bool:
-    return jnp.issubdtype(jnp.result_type(x), jnp.floating)
-
-
-def _terms(eqn, invals) -> int:
-    """How many terms each result of a summing operation adds up."""
-    params = eqn.params
-    if eqn.primitive.name == "dot_general":
-        (contract, _), _ = params["dimension_numbers"]
-        return math.prod(jnp.shape(invals[0])[d] for d in contract)
-    if eqn.primitive.name == "reduce_sum":
-        return math.prod(jnp.shape(invals[0])[d] for d in params["axes"])
-    return jnp.shape(invals[0])[params["axis"]]
+_LOOPS = frozenset({"scan", "while", "cond"})
+_ITERATION_PHASE = 91.3458
+"""Added to the hash's phase per loop iteration (times the iteration, plus a per-depth shift), so
+that each iteration draws fresh perturbations."""
 
 
 class _Perturber:
     """One perturbed evaluation.  Written with ``lax`` primitives rather than ``jax.numpy`` (whose
-    functions are jitted wrappers): tracing it is then cheap."""
+    functions are jitted wrappers): tracing it is then cheap.  ``count`` numbers the perturbed
+    operations; a loop body runs in a child whose key term moves with the iteration."""
 
-    def __init__(self, key, exact: bool = True):
-        self.key, self.count, self.exact = key, 0, exact
+    def __init__(self, key, exact: bool = True, *, count: int = 0, key_term: Callable | None = None):
+        self.key, self.count, self.exact = key, count, exact
+        self._parent_key_term = key_term
         self._cache: dict[tuple, object] = {}  # constants and per-shape terms, traced once each
 
     def _full(self, shape, dtype, value: float):
@@ -128,25 +130,39 @@ class _Perturber:
     def _key_term(self, dtype):
         key = ("key", dtype)
         if key not in self._cache:
-            self._cache[key] = lax.mul(lax.convert_element_type(self.key, dtype), self._full((), dtype, 37.719))
+            self._cache[key] = self._fresh_key_term(dtype)
         return self._cache[key]
 
-    def uniform(self, like):
-        """Pseudo-random numbers in [-1, 1], one per entry of ``like``: a cheap hash of the entry's
-        index, the operation's position and the sample, not ``jax.random`` (whose generator
-        would be compiled once per perturbed operation)."""
+    def _fresh_key_term(self, dtype):
+        """The key's term of the hash, traced anew (a loop body's trace must not read, or leave, a
+        value cached in its parent's trace)."""
+        if self._parent_key_term is not None:
+            return self._parent_key_term(dtype)
+        return lax.mul(lax.convert_element_type(self.key, dtype), lax.full((), 37.719, dtype))
+
+    def _real_uniform(self, shape, dtype):
         self.count += 1
-        shape, dtype = tuple(np.shape(like)), jnp.result_type(like)
         offset = lax.add(self._full((), dtype, self.count * 78.233), self._key_term(dtype))
         phase = lax.add(self._phase_base(shape, dtype), lax.broadcast_in_dim(offset, shape, ()))
         h = lax.mul(lax.sin(phase), self._full(shape, dtype, 43758.5453))
         frac = lax.sub(h, lax.floor(h))
         return lax.sub(lax.mul(frac, self._full(shape, dtype, 2.0)), self._full(shape, dtype, 1.0))
 
+    def noise(self, like, size):
+        """``r · size`` per entry of ``like`` (``size`` real, of ``like``'s shape), ``r`` pseudo-random
+        in [-1, 1] (complex ``like``: real and imaginary parts independent): a cheap hash of the
+        entry's index, the operation's position and the sample, not ``jax.random`` (whose
+        generator would be compiled once per perturbed operation)."""
+        shape, dtype = tuple(np.shape(like)), jnp.result_type(like)
+        real = real_dtype(dtype)
+        if jnp.issubdtype(dtype, jnp.complexfloating):
+            return lax.complex(lax.mul(self._real_uniform(shape, real), size), lax.mul(self._real_uniform(shape, real), size))
+        return lax.mul(self._real_uniform(shape, real), size)
+
     def relative(self, x):
         """``x`` with a relative perturbation of up to one ulp per entry."""
-        shape, dtype = tuple(np.shape(x)), jnp.result_type(x)
-        return lax.add(x, lax.mul(self.uniform(x), lax.mul(lax.abs(x), self._full(shape, dtype, ULP * float(jnp.finfo(dtype).eps)))))
+        shape, real = tuple(np.shape(x)), real_dtype(jnp.result_type(x))
+        return lax.add(x, self.noise(x, lax.mul(lax.abs(x), self._full(shape, real, ULP * float(jnp.finfo(real).eps)))))
 
     def perturb(self, eqn, invals, outvals):
         name = eqn.primitive.name
@@ -154,22 +170,20 @@ class _Perturber:
             return outvals
         perturbed = []
         for out in outvals:
-            if not _is_float(out):
+            if not inexact(out):
                 perturbed.append(out)
                 continue
-            shape, dtype = tuple(np.shape(out)), jnp.result_type(out)
-            u = ULP * float(jnp.finfo(dtype).eps)
-            if name in _SUMS and all(_is_float(v) for v in invals):
-                magnitude = lax.abs(eqn.primitive.bind(*(lax.abs(v) for v in invals), **eqn.params))
-                scale = u * math.sqrt(max(_terms(eqn, invals), 1))
+            shape, real = tuple(np.shape(out)), real_dtype(jnp.result_type(out))
+            u = ULP * float(jnp.finfo(real).eps)
+            if name in ACCUMULATIONS and len(outvals) == 1:
+                size = accumulation_size(eqn, invals, out, u, library_ulps=TRANSCENDENTAL_ULPS)
             elif name in _LINEAR_ALGEBRA:
                 magnitude = lax.broadcast_in_dim(lax.reduce_max(lax.abs(out), tuple(range(len(shape)))), shape, ())
-                scale = u * max(shape[-1] if shape else 1, 1)
+                size = lax.mul(magnitude, self._full(shape, real, u * max(shape[-1] if shape else 1, 1)))
             else:
-                magnitude = lax.abs(out)
                 scale = u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
-            size = lax.mul(magnitude, self._full(shape, dtype, scale))
-            perturbed.append(lax.add(out, lax.mul(self.uniform(out), size)))
+                size = lax.mul(lax.abs(out), self._full(shape, real, scale))
+            perturbed.append(lax.add(out, self.noise(out, size)))
         return perturbed
 
     def run(self, jaxpr, consts, exact_args, args):
@@ -194,33 +208,113 @@ class _Perturber:
             closed = eqn.params.get(sub) if sub else None
             if closed is not None and hasattr(closed, "jaxpr"):
                 exact_out, outvals = self.run(closed.jaxpr, closed.consts, exact_in, invals)
+            elif eqn.primitive.name in _LOOPS:
+                exact_out, outvals = getattr(self, f"_{eqn.primitive.name}")(eqn.params, exact_in, invals)
             else:
-                params = eqn.primitive.get_bind_params(eqn.params)
-                if self.exact:
-                    exact_out = eqn.primitive.bind(*exact_in, **params)
-                    exact_out = exact_out if eqn.primitive.multiple_results else [exact_out]
-                if eqn.primitive.name in _DISCRETE:
-                    outvals = exact_out
-                else:
-                    if eqn.primitive.name in _TRANSCENDENTAL:  # the argument's own rounding, amplified by f's condition
-                        invals = [self.relative(v) if _is_float(v) else v for v in invals]
-                    outvals = eqn.primitive.bind(*invals, **params)
-                    outvals = outvals if eqn.primitive.multiple_results else [outvals]
-                    if self.exact:
-                        outvals = [o if _is_float(o) else e for o, e in zip(outvals, exact_out, strict=True)]
-                    else:  # nothing discrete downstream reads the exact values: they are not computed
-                        exact_out = outvals
-                    outvals = self.perturb(eqn, invals, outvals)
+                exact_out, outvals = self._primitive(eqn, exact_in, invals)
             for var, e, val in zip(eqn.outvars, exact_out, outvals, strict=True):
                 if not isinstance(var, jcore.DropVar):
                     exact[var], perturbed[var] = e, val
         return [read(exact, v) for v in jaxpr.outvars], [read(perturbed, v) for v in jaxpr.outvars]
 
+    def _primitive(self, eqn, exact_in, invals):
+        params = eqn.primitive.get_bind_params(eqn.params)
+        name = eqn.primitive.name
+        if self.exact:
+            exact_out = eqn.primitive.bind(*exact_in, **params)
+            exact_out = exact_out if eqn.primitive.multiple_results else [exact_out]
+        if name in _DISCRETE:
+            return exact_out, exact_out
+        if name in _SELECTING and self.exact:  # which entry is picked: the exact evaluation's choice
+            invals = [exact_in[i] if i == _SELECTING[name] else v for i, v in enumerate(invals)]
+        if name in _TRANSCENDENTAL:  # the argument's own rounding, amplified by f's condition
+            invals = [self.relative(v) if inexact(v) else v for v in invals]
+        outvals = eqn.primitive.bind(*invals, **params)
+        outvals = outvals if eqn.primitive.multiple_results else [outvals]
+        if self.exact:
+            outvals = [o if inexact(o) else e for o, e in zip(outvals, exact_out, strict=True)]
+        else:  # nothing discrete downstream reads the exact values: they are not computed
+            exact_out = outvals
+        return exact_out, self.perturb(eqn, invals, outvals)
+
+    # -- loops and branches: their bodies, perturbed afresh at every iteration -------------------
+    def _child(self, iteration, depth: int) -> _Perturber:
+        """A perturber for a body, numbering on from this one, whose key term moves with ``iteration``."""
+        def key_term(dtype):
+            step = lax.add(lax.convert_element_type(iteration, dtype), lax.full((), 1.0, dtype))
+            return lax.add(self._fresh_key_term(dtype), lax.mul(step, lax.full((), _ITERATION_PHASE + 13.17 * depth, dtype)))
+        return _Perturber(self.key, self.exact, count=self.count, key_term=key_term)
+
+    def _body(self, closed, iteration, exact_args, args, *, depth: int = 1):
+        """Run ``closed`` (a body) in a child perturber; returns its outputs and the child's count."""
+        child = self._child(iteration, depth)
+        exact_out, out = child.run(closed.jaxpr, closed.consts, exact_args, args)
+        return exact_out, out, child.count
+
+    def _scan(self, params, exact_in, invals):
+        nconsts, ncarry = params["num_consts"], params["num_carry"]
+        body, counts = params["jaxpr"], []
+
+        def split(values):
+            return values[:nconsts], values[nconsts: nconsts + ncarry], values[nconsts + ncarry:]
+
+        (e_consts, e_carry, e_xs), (p_consts, p_carry, p_xs) = split(exact_in), split(invals)
+
+        def step(carry, xs):
+            i, ec, pc = carry
+            ex, px = xs
+            eo, po, count = self._body(body, i, [*e_consts, *(ec if self.exact else pc), *(ex if self.exact else px)],
+                                       [*p_consts, *pc, *px])
+            counts.append(count)
+            return (lax.add(i, jnp.int32(1)), eo[:ncarry] if self.exact else [], po[:ncarry]), (eo[ncarry:] if self.exact else [], po[ncarry:])
+
+        init = (jnp.int32(0), list(e_carry) if self.exact else [], list(p_carry))
+        (_, ec, pc), (ey, py) = lax.scan(step, init, (list(e_xs) if self.exact else [], list(p_xs)),
+                                         length=params["length"], reverse=params["reverse"], unroll=params["unroll"])
+        self.count = max(counts)
+        return ([*ec, *ey] if self.exact else [*pc, *py]), [*pc, *py]
+
+    def _while(self, params, exact_in, invals):
+        nc, nb = params["cond_nconsts"], params["body_nconsts"]
+        cond, body, counts = params["cond_jaxpr"], params["body_jaxpr"], []
+        e_cond, e_body, e_carry = exact_in[:nc], exact_in[nc: nc + nb], exact_in[nc + nb:]
+        p_body, p_carry = invals[nc: nc + nb], invals[nc + nb:]
+
+        def keep_going(state):  # the loop's condition is a discrete decision: on the exact carry
+            _, ec, pc = state
+            return jcore.jaxpr_as_fun(cond)(*e_cond, *(ec if self.exact else pc))[0]
+
+        def step(state):
+            i, ec, pc = state
+            eo, po, count = self._body(body, i, [*e_body, *(ec if self.exact else pc)], [*p_body, *pc])
+            counts.append(count)
+            return lax.add(i, jnp.int32(1)), (eo if self.exact else []), po
+
+        _, ec, pc = lax.while_loop(keep_going, step, (jnp.int32(0), list(e_carry) if self.exact else [], list(p_carry)))
+        self.count = max(counts)
+        return (ec if self.exact else pc), pc
+
+    def _cond(self, params, exact_in, invals):
+        index, e_ops, p_ops = exact_in[0], exact_in[1:], invals[1:]
+        counts = []
+
+        def branch(closed):
+            def run(operands):
+                e, p = operands
+                eo, po, count = self._body(closed, jnp.int32(0), e if self.exact else p, p, depth=0)
+                counts.append(count)
+                return (eo if self.exact else []), po
+            return run
+
+        eo, po = lax.switch(index, [branch(b) for b in params["branches"]], (list(e_ops) if self.exact else [], list(p_ops)))
+        self.count = max(counts)
+        return (eo if self.exact else po), po
+
 
 def _has_discrete(jaxpr) -> bool:
     """Whether ``jaxpr`` (or a jaxpr it calls) takes a discrete decision."""
     for eqn in jaxpr.eqns:
-        if eqn.primitive.name in _DISCRETE:
+        if eqn.primitive.name in _DISCRETE or eqn.primitive.name in _SELECTING:
             return True
         if any(_has_discrete(sub) for sub in jcore.jaxprs_in_params(eqn.params)):
             return True
@@ -251,7 +345,8 @@ def perturbed(fun: Callable) -> Callable:
 
 def rounding_noise(fun: Callable, *, samples: int = SAMPLES) -> Callable:
     r"""``(value, noise) = rounding_noise(fun)(seed, *args)``: ``fun(*args)`` and, per entry, the
-    largest deviation of ``samples`` perturbed re-evaluations from it (same pytree, non-negative).
+    largest deviation of ``samples`` perturbed re-evaluations from it (same pytree, non-negative;
+    real for a complex entry: the modulus of the deviation).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -264,7 +359,7 @@ def rounding_noise(fun: Callable, *, samples: int = SAMPLES) -> Callable:
         value = fun(*args)
         keys = jnp.arange(1, samples + 1) + 1000 * key
         others = jax.vmap(lambda k: perturbed(fun)(k, *args))(keys)
-        noise = jax.tree.map(lambda v, o: jnp.max(jnp.abs(o - jnp.expand_dims(v, 0)), axis=0) if _is_float(v) else jnp.zeros_like(v),
+        noise = jax.tree.map(lambda v, o: jnp.max(jnp.abs(o - jnp.expand_dims(v, 0)), axis=0) if inexact(v) else jnp.zeros_like(v),
                              value, others)
         return value, noise
 

@@ -6,9 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax import lax
 
 from verification import check_derivative
-from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, SCALE_ULPS, tolerance
+from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, SCALE_ULPS, entries_agree, tolerance
 from verification.noise import rounding_noise
 from verification.precision import own_program_scope as lane
 
@@ -58,7 +59,7 @@ def test_noise_estimate_covers_the_real_rounding_error():
 
 def test_noise_model_is_pinned_from_both_sides():
     """The noise is the largest deviation of 8 perturbed evaluations under the documented model,
-    not a wider or narrower one.  Upper bounds, per entry: the model's perturbation, plus half an
+    not a wider or narrower one (sums: :func:`test_sum_model_is_the_documented_formula`).  Upper bounds, per entry: the model's perturbation, plus half an
     ulp (at most ε|v|/2) for rounding the perturbed result, plus, for exp, XLA's own error of up
     to 2 ulps on the perturbed argument.  Lower bounds: the largest of 8 deviations |r| (r uniform
     in [-1, 1]) averages 8/9 of the bound, their mean only 1/2."""
@@ -75,8 +76,134 @@ def test_noise_model_is_pinned_from_both_sides():
         value, noise = (np.asarray(a) for a in rounding_noise(jnp.exp)(0, z))
         assert np.all(noise <= (np.abs(z) + 8 + 2 + 0.5) * eps * value)
         assert np.mean(noise / ((np.abs(z) + 8) * eps * value)) >= 0.6
-        # a sum of K terms: r·ε√K·Σ|x|
-        K = 10_000
-        value, noise = rounding_noise(jnp.sum)(0, np.ones(K))
-        bound = eps * np.sqrt(K) * K
-        assert 0.5 * bound <= float(noise) <= bound + np.spacing(float(K)) / 2
+        # a sum of K terms: test_sum_model_is_the_documented_formula
+
+
+# ---------------------------------------------------------------------------------------------
+# The accumulation models (verification.accumulation), each against the true error of XLA's
+# float32 result (the truth: the same program in float64 on the same inputs).
+
+def _rnn_unrolled(w, xs, h0):
+    h, out = h0, []
+    for t in range(xs.shape[0]):
+        h = jnp.tanh(w @ h + xs[t])
+        out.append(h)
+    return jnp.stack(out)
+
+
+def _rnn_scan(w, xs, h0):
+    def step(h, x):
+        h = jnp.tanh(w @ h + x)
+        return h, h
+    return lax.scan(step, h0, xs)[1]
+
+
+def _conv(x, w):
+    return lax.conv_general_dilated(x, w, (2, 2), [(1, 1), (1, 1)], rhs_dilation=(2, 2), feature_group_count=2)
+
+
+def _sum_pool(x):
+    return lax.reduce_window(x, 0.0, lax.add, (1, 1, 3, 3), (1, 1, 2, 2), ((0, 0), (0, 0), (1, 1), (1, 1)))
+
+
+def _max_pool(x):
+    return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 1, 1), "VALID")
+
+
+def _fft_convolution(x, w):
+    return jnp.fft.irfft(jnp.fft.rfft(x) * jnp.fft.rfft(w)[None, :], n=x.shape[-1])
+
+
+_SEGMENTS = np.random.default_rng(3).integers(0, 8, 2000)
+_RNG = np.random.default_rng(0)
+_W = 0.9 * _RNG.standard_normal((6, 6)) / np.sqrt(6)
+MODELS = {
+    # name: (function, arguments, the largest rms(noise) / rms(true error) allowed)
+    "dot_general": (lambda a, b: a @ b, (_RNG.standard_normal((64, 1024)), _RNG.standard_normal((1024, 64))), 12),
+    "conv_general_dilated": (_conv, (_RNG.standard_normal((4, 4, 12, 12)), _RNG.standard_normal((6, 2, 3, 3))), 8),
+    "conv backward (batch groups)": (lambda x, w, g: jax.vjp(_conv, x, w)[1](g), (
+        _RNG.standard_normal((4, 4, 12, 12)), _RNG.standard_normal((6, 2, 3, 3)), _RNG.standard_normal((4, 6, 5, 5))), 8),
+    "reduce_window_sum": (_sum_pool, (_RNG.standard_normal((4, 3, 17, 17)),), 8),
+    "select_and_scatter_add": (lambda x, g: jax.vjp(_max_pool, x)[1](g)[0],
+                               (_RNG.standard_normal((4, 3, 17, 17)), _RNG.standard_normal((4, 3, 16, 16))), 8),
+    "scatter-add": (lambda d: jax.ops.segment_sum(d, _SEGMENTS, 8), (_RNG.standard_normal((2000, 4)),), 12),
+    "cumsum": (lambda a: jnp.cumsum(a, axis=-1), (_RNG.standard_normal((8, 2000)),), 6),
+    "cumprod": (lambda a: jnp.cumprod(a, axis=-1), (_RNG.uniform(0.98, 1.02, (8, 2000)),), 10),
+    "cumlogsumexp": (lambda a: lax.cumlogsumexp(a, axis=1), (3 * _RNG.standard_normal((8, 500)),), 16),
+    "fft": (lambda a: jnp.abs(jnp.fft.rfft(a)), (_RNG.standard_normal((16, 512)),), 8),
+    "fft convolution backward": (lambda x, w, g: jax.vjp(_fft_convolution, x, w)[1](g), (
+        _RNG.standard_normal((4, 32)), _RNG.standard_normal(32), _RNG.standard_normal((4, 32))), 12),
+    "complex arithmetic": (lambda a, b: jnp.real(jnp.sum((a + 1j * b) * (b - 1j * a) * (a + 0.5j), axis=-1)),
+                           (_RNG.standard_normal((64, 256)), _RNG.standard_normal((64, 256))), 24),
+    "scan (RNN backward)": (lambda w, xs, h0, g: jax.vjp(_rnn_scan, w, xs, h0)[1](g)[0], (
+        _W, _RNG.standard_normal((100, 6)), _RNG.standard_normal(6), _RNG.standard_normal((100, 6))), 24),
+    "while_loop": (lambda w, xs, h0: lax.while_loop(lambda s: s[0] < 100, lambda s: (s[0] + 1, jnp.tanh(w @ s[1] + jnp.asarray(xs)[s[0]])),
+                                                    (0, h0))[1], (_W, _RNG.standard_normal((100, 6, 64)), _RNG.standard_normal((6, 64))), 24),
+}
+
+
+def _flat(tree) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(v, np.float64)) for v in jax.tree.leaves(tree)])
+
+
+def _noise_and_error(fun, args) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 noise estimate of ``fun`` at ``args`` and the true error of its float32 value."""
+    args32 = tuple(np.asarray(a, np.float32) for a in args)
+    with lane("float32"):
+        value, noise = rounding_noise(fun)(0, *args32)
+    with lane("float64"):
+        truth = jax.jit(fun)(*(a.astype(np.float64) for a in args32))
+    return _flat(noise), np.abs(_flat(value) - _flat(truth))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_accumulation_noise_bounds_the_true_error_and_not_by_much_more(name):
+    """Every entry's true rounding error is within NOISE_FACTOR/2 of its noise estimate (each side
+    of a comparison gets half the tolerance), and the estimate exceeds the error, in root mean
+    square over the entries, by no more than the pinned factor: an estimate that is too large
+    lets a wrong derivative through (ε√K·Σ|terms| was about 50 times a cancelling dot
+    product's real rounding)."""
+    fun, args, loose = MODELS[name]
+    noise, error = _noise_and_error(fun, args)
+    assert np.all(error <= NOISE_FACTOR / 2 * noise), f"{name}: error/noise up to {np.max(error / noise):.3g}"
+    assert np.sqrt(np.mean(noise ** 2)) <= loose * np.sqrt(np.mean(error ** 2))
+
+
+def test_a_scan_has_the_noise_of_its_steps_written_out():
+    """An RNN through lax.scan gets the noise estimate of the same RNN as a Python loop: the
+    scan's body is perturbed afresh at each step, not the loop as one operation."""
+    args = (_W, _RNG.standard_normal((100, 6)), _RNG.standard_normal(6), _RNG.standard_normal((100, 6)))
+    scanned, _ = _noise_and_error(lambda w, xs, h0, g: jax.vjp(_rnn_scan, w, xs, h0)[1](g)[0], args)
+    unrolled, _ = _noise_and_error(lambda w, xs, h0, g: jax.vjp(_rnn_unrolled, w, xs, h0)[1](g)[0], args)
+    ratio = np.sqrt(np.mean(scanned ** 2) / np.mean(unrolled ** 2))
+    assert 1 / 1.5 <= ratio <= 1.5
+
+
+def test_sum_model_is_the_documented_formula():
+    """A sum of N terms is perturbed by r·u·sqrt(A(N)·S² + B(N)·v) (S the sum, v the terms'
+    variance, A = (N(N+1)(2N+1)/6 − 1)/N², B = (N+3)(N−2)/6): the noise, the largest of 8 such
+    deviations, is between half of it and it (plus half an ulp of the perturbed result)."""
+    eps, N = np.finfo(np.float64).eps, 10_000
+    A, B = (N * (N + 1) * (2 * N + 1) / 6 - 1) / N ** 2, (N + 3) * (N - 2) / 6
+    with lane(np.float64):
+        _, same_sign = rounding_noise(jnp.sum)(0, np.ones(N))  # S = N, v = 0
+        _, cancelling = rounding_noise(jnp.sum)(0, np.resize([1.0, -1.0], N))  # S = 0, v = 1
+    for noise, size in ((same_sign, eps * np.sqrt(A) * N), (cancelling, eps * np.sqrt(B))):
+        assert 0.5 * size <= float(noise) <= size + np.spacing(float(N)) / 2
+
+
+def test_a_small_cancelled_dot_product_off_by_a_thousandth_fails():
+    """A dot product of 1024 terms whose sum is a tenth of their root sum of squares or more:
+    a result off by ×1.001 fails in float32.  The former estimate, ε√K·Σ|terms|, let nearly half
+    of them pass."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((256, 1024)).astype(np.float32), rng.standard_normal(1024).astype(np.float32)
+    with lane("float32"):
+        value, noise = (np.asarray(v, np.float64) for v in rounding_noise(lambda a, b: a @ b)(0, a, b))
+    terms = a.astype(np.float64) * b
+    judged = np.abs(value) >= 0.1 * np.sqrt(np.sum(terms ** 2, axis=1))
+    assert judged.sum() > 200
+    agree, _ = entries_agree(value[judged] * 1.001, value[judged], noise[judged], dtype=np.float32, entrywise=True)
+    assert not agree.any()
+    former = np.sqrt(1024) * np.finfo(np.float32).eps * np.sum(np.abs(terms), axis=1)[judged]
+    assert np.mean(np.abs(value[judged]) * 1e-3 <= NOISE_FACTOR * former) > 0.4
