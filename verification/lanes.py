@@ -166,8 +166,9 @@ def _stderr_fd() -> int | None:
 
 def _module_of(function: Any) -> Any:
     name = getattr(function, "__module__", None)
-    module = sys.modules.get(name) if name else None
-    return None if module is None or name in ("__main__", "builtins") or name.startswith(("jax", "numpy")) else module
+    if not isinstance(name, str) or name in ("__main__", "builtins") or name.startswith(("jax", "numpy")):
+        return None
+    return sys.modules.get(name)
 
 
 def _by_value(prog: Program) -> Program:
@@ -225,6 +226,7 @@ def serve(fd: int) -> None:
             if getattr(jax.config, name) != value:
                 jax.config.update(name, value)
         before = oracles.compilation_count()
+        reply: tuple[Any, ...]
         try:
             try:
                 builder, function, params = cloudpickle.loads(payload)

@@ -59,7 +59,7 @@ def x64_enabled() -> bool:
     """The process's (or the enclosing scope's) ``jax_enable_x64``."""
     import jax
 
-    return bool(jax.config.jax_enable_x64)
+    return bool(jax.config.read("jax_enable_x64"))
 
 
 def runs_here(dtype: Any) -> bool:

@@ -67,7 +67,7 @@ unpickle), for this pickler only (no global pickling state changes)."""
 
 
 class _Pickler(cloudpickle.CloudPickler):
-    dispatch_table = ChainMap(_REBUILT, cloudpickle.CloudPickler.dispatch_table)  # type: ignore[arg-type]
+    dispatch_table = ChainMap(_REBUILT, cloudpickle.CloudPickler.dispatch_table)
 
 
 def dumps(value: Any) -> bytes:
@@ -104,11 +104,11 @@ class ProgramCache:
 
     def __init__(self, size: int = CACHED_PROGRAMS):
         self.size = size
-        self._programs: OrderedDict[Hashable, tuple[Callable, Callable]] = OrderedDict()
+        self._programs: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
 
-    def get(self, key: Hashable, build: Callable[[], tuple[Callable, Callable]]) -> Callable:
-        """The compiled program under ``key``, built by ``build()`` (which returns the program and
-        the function it was built from, kept alive with it) when absent."""
+    def get(self, key: Hashable, build: Callable[[], tuple[Any, Any]]) -> Any:
+        """The compiled program (or other value) under ``key``, built by ``build()`` (which returns
+        it and the function it was built from, kept alive with it) when absent."""
         if key in self._programs:
             self._programs.move_to_end(key)
         else:

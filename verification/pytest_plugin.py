@@ -48,13 +48,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import pytest
 
 LANES = ("float64", "float32")
 """The lanes a check runs in, by name, in the default order."""
 
-PROFILE_SETTINGS = {
+PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "dev": {"max_examples": 15},
     "ci": {"max_examples": 40, "derandomize": True, "database": None, "print_blob": True},
     "thorough": {"max_examples": 500},

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import strategies as st
 
 from verification import assert_derivative, check_derivative, verify_derivative
-from verification.precision import own_program_scope as lane
 from verification import strategies as S
 from verification.compare import compare
 from verification.oracles import plain_oracle
+from verification.precision import own_program_scope as lane
 
 LANES = ["float64", "float32"]
 

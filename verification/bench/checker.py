@@ -22,6 +22,7 @@ prints it as JSON; :func:`measure` runs each in a fresh process and collects the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -34,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from verification.precision import x64_enabled
 
 CALLS = 20
 """Warm calls per function; the median is reported."""
@@ -129,19 +132,18 @@ def _call_cost() -> dict:
         started = time.perf_counter()
         assert check_derivative(f, derivative, *args).passed
         cold = time.perf_counter() - started
-        out[name] = {"cold": cold, "warm": _median_seconds(lambda f=f, d=derivative, a=args: check_derivative(f, d, *a))}
+        out[name] = {"cold": cold, "warm": _median_seconds(functools.partial(check_derivative, f, derivative, *args))}
     return out
 
 
 def _check_grads_cost() -> dict:
-    import jax
     from jax.test_util import check_grads
 
-    assert jax.config.jax_enable_x64, "check_grads is measured in float64"
+    assert x64_enabled(), "check_grads is measured in float64"
     out = {}
     for name, (f, _, args) in _small_cases().items():
         check_grads(f, args, order=1, modes=("fwd", "rev"))
-        out[name] = {"warm": _median_seconds(lambda f=f, a=args: check_grads(f, a, order=1, modes=("fwd", "rev")))}
+        out[name] = {"warm": _median_seconds(functools.partial(check_grads, f, args, order=1, modes=("fwd", "rev")))}
     return out
 
 
@@ -154,7 +156,7 @@ def _large_input() -> dict:
 
     from verification import check_derivative
 
-    lane = "float64" if jax.config.jax_enable_x64 else "float32"
+    lane = "float64" if x64_enabled() else "float32"
     x = np.random.default_rng(0).standard_normal(LARGE).astype(lane)
     u = np.random.default_rng(1).standard_normal(LARGE).astype(lane)
 

@@ -200,7 +200,7 @@ class LaneChecker:
                                                                for s in (len(shape), *shape))])
         return self._direction_trees(structure.out_treedef, structure.out_shapes,
                                      list(zip(structure.wrt_treedefs, structure.wrt_shapes, strict=True)),
-                                     lambda shape: rng.standard_normal(shape).astype(self.dtype))
+                                     lambda shape: np.asarray(rng.standard_normal(shape), self.dtype))
 
     def rows(self, args: tuple, structure: Structure) -> list[tuple[tuple, tuple]]:
         count = DIRECTIONS if self.spec.form in DIRECTIONAL else 1

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         timing = time_verification(rules, dtype=DTYPES[args.dtype], examples=args.examples,
                                    jobs=min(args.jobs, len(rules)),
                                    progress=lambda rule: bar.update(task, description=f"verified {rule.name}", advance=1))
-    speed = [(f"verify, {plural(timing.rules, 'rule')} × {args.examples}, {plural(args.jobs, 'job')}",
+    speed: list[tuple[str, ...]] = [(f"verify, {plural(timing.rules, 'rule')} × {args.examples}, {plural(args.jobs, 'job')}",
               f"{timing.seconds:.1f}", f"{timing.points:,}", f"{timing.points_per_second:,.0f}", str(timing.compilations),
               "passed" if not timing.failed else f"{len(timing.failed)} failed")]
     status = 0 if not timing.failed else 1
@@ -158,7 +158,7 @@ def cost_rows(calls: list[checker.CallCost], large: checker.LargeInput,
     def met(ok: bool) -> str:
         return "yes" if ok else "no"
 
-    rows = [(f"check_derivative, default lanes: {c.name} (cold {c.cold:.1f} s)", f"{c.warm * 1e3:.1f} ms",
+    rows: list[tuple[str, ...]] = [(f"check_derivative, default lanes: {c.name} (cold {c.cold:.1f} s)", f"{c.warm * 1e3:.1f} ms",
              f"{c.check_grads * 1e3:.1f} ms", f"{c.ratio:.2f}", f"≤ {CALL_COST_TARGET:g}", met(c.ratio <= CALL_COST_TARGET))
             for c in calls]
     rows.append((f"vjp check at 10⁶ entries, {large.lane}, against one jitted jax.vjp", f"{large.check:.2f} s",
