@@ -176,3 +176,11 @@ def test_an_untraceable_f_is_explained_at_the_users_line(f, line, fix):
 
 def test_integer_arguments_are_still_differentiated():
     assert check_derivative(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, np.array([1, -2, 3])).passed
+
+
+def test_a_list_meant_as_an_array_is_named_when_f_fails_on_it():
+    """JAX reads a list as a pytree of its entries (and a list of numbers works as one); when ``f``
+    fails on it, the error names the argument and says to pass an array."""
+    with pytest.raises(TypeError, match=r"^args\[0\], args\[1\]: a Python list.*np.asarray"):
+        check_derivative(lambda w, X: jnp.sum(X @ w), lambda w, X: X.sum(0), [1, 1], [[1, 2], [3, -4]])
+    assert check_derivative(lambda p: p[0] * p[1], lambda p: [p[1], p[0]], [2.0, 3.0]).passed

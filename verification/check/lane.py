@@ -99,8 +99,16 @@ class LaneChecker:
             return jax.ShapeDtypeStruct(np.shape(leaf), jax.dtypes.canonicalize_dtype(np.asarray(leaf).dtype))
 
         dynamic = tuple(jax.tree.map(struct, a, is_leaf=is_array_leaf) for a in self.dynamic(args))
-        with explained_trace_errors("f"):
-            out = jax.eval_shape(lambda *d: spec.f(*with_static(d, static, nargs)), *dynamic)
+        try:
+            with explained_trace_errors("f"):
+                out = jax.eval_shape(lambda *d: spec.f(*with_static(d, static, nargs)), *dynamic)
+        except Exception as error:
+            lists = [spec.arg_name(i) for i, a in enumerate(args) if i not in spec.static and _list_of_numbers(a)]
+            if not lists or isinstance(error, TypeError) and str(error).startswith("f: "):
+                raise
+            raise TypeError(f"{', '.join(lists)}: a Python list, which JAX reads as a pytree of its entries, not "
+                            f"an array; pass np.asarray(...) for an array (f failed on it: "
+                            f"{type(error).__name__}: {str(error).splitlines()[0]})") from None
         out_paths, out_leaves, out_treedef = flatten(out)
         for path, leaf in zip(out_paths, out_leaves, strict=True):
             if not hasattr(leaf, "dtype") or not jax.numpy.issubdtype(leaf.dtype, jax.numpy.floating):
@@ -317,6 +325,12 @@ class LaneChecker:
         with np.errstate(all="ignore"):
             noise = [np.abs(lo - hi) * scale for lo, hi in zip(low, high, strict=True)]
         return [np.where(np.isfinite(n), n, 0.0) for n in noise]
+
+
+def _list_of_numbers(arg: Any) -> bool:
+    """A list or tuple whose leaves are all scalars: an array written as a list, most likely."""
+    leaves = jax.tree.leaves(arg, is_leaf=is_array_leaf)
+    return isinstance(arg, list | tuple) and bool(leaves) and all(np.ndim(leaf) == 0 for leaf in leaves)
 
 
 def _per_row(out: dict, count: int, stacked: bool) -> list[dict] | Any:
