@@ -137,8 +137,7 @@ def test_other_data_errors(tmp_path, capsys):
     [
         ("--steps", "0", "argument --steps: must be at least 1, got 0"),
         ("--steps", "ten", "argument --steps: expected an integer, got 'ten'"),
-        ("--learning-rate", "0", "argument --learning-rate: must be a finite number > 0, got 0"),
-        ("--learning-rate", "inf", "argument --learning-rate: must be a finite number > 0, got inf"),
+        ("--learning-rate", "ten", "argument --learning-rate: expected a number, got 'ten'"),
         ("--samples", "0", "argument --samples: must be at least 1"),
         ("--gradient", "numeric", "argument --gradient: invalid choice: 'numeric'"),
         ("--dtype", "float16", "argument --dtype: invalid choice: 'float16'"),
@@ -147,6 +146,15 @@ def test_other_data_errors(tmp_path, capsys):
 def test_bad_options_name_the_option(capsys, option, value, message):
     status, out, err = cli(capsys, "train", option, value)
     assert status == 2 and message in err and out == ""
+
+
+@pytest.mark.parametrize("value, shown", [("0", "0.0"), ("-0.5", "-0.5"), ("inf", "inf"), ("nan", "nan")])
+def test_a_bad_learning_rate_is_the_library_s_error_naming_the_option(capsys, value, shown):
+    """The command line reads the number; the library (``Session``) says what is wrong with it,
+    and the command line names the option."""
+    status, out, err = cli(capsys, "train", "--learning-rate", value, *SMALL)
+    assert (status, out) == (2, "")
+    assert err == f"error: --learning-rate: must be a finite number > 0, got {shown}"
 
 
 def test_too_many_devices_is_a_clear_error(capsys):

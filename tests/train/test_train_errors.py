@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import verification.train
-from verification.train import ArgumentError, DeadNeuronWarning, Session
+from verification.train import ArgumentError, DeadNeuronWarning, Session, Trainer
 from verification.train.data import planted_teacher
-from verification.train.errors import LIBRARY_REMEDY, dead_neuron_message
+from verification.train.errors import LIBRARY_REMEDY, check_learning_rate, dead_neuron_message
 
 
 def test_an_argument_error_names_its_argument_apart():
@@ -21,6 +21,36 @@ def test_an_argument_error_names_its_argument_apart():
     assert isinstance(error, ValueError)
     assert str(error) == "learning_rate: must be a finite number > 0, got 0"
     assert error.naming("--learning-rate") == "--learning-rate: must be a finite number > 0, got 0"
+
+
+BAD_RATES = [(0.0, "got 0.0"), (-0.5, "got -0.5"), (float("inf"), "got inf"), (float("nan"), "got nan")]
+
+
+@pytest.mark.parametrize("rate, got", BAD_RATES, ids=lambda v: str(v))
+def test_a_bad_learning_rate_is_an_argument_error_at_every_entry(rate, got):
+    """One check: the same error, naming ``learning_rate`` apart, from the check itself, from
+    ``train``, a ``Session`` (before it places the data) and a ``Trainer``'s ``run`` and ``check``."""
+    problem = f"must be a finite number > 0, {got}"
+    trainer = Trainer.from_data(TEACHER.X, TEACHER.y)
+    w0, b0 = np.ones(3), 0.1
+    entries = {
+        "check": lambda: check_learning_rate(rate),
+        "train": lambda: verification.train.train(TEACHER.X, TEACHER.y, steps=2, learning_rate=rate),
+        "Session": lambda: Session(TEACHER.X[:, :0], TEACHER.y, learning_rate=rate),  # refused next: X has no feature
+        "Trainer.run": lambda: trainer.run(w0, b0, 2, learning_rate=rate),
+        "Trainer.check": lambda: trainer.check(w0, b0, 2, learning_rate=rate),
+    }
+    for entry, call in entries.items():
+        with pytest.raises(ArgumentError) as caught:
+            call()
+        assert (caught.value.argument, caught.value.problem) == ("learning_rate", problem), entry
+
+
+@pytest.mark.parametrize("rate", ["0.1", True, None])
+def test_a_learning_rate_that_is_not_a_number_is_a_type_error(rate):
+    with pytest.raises(TypeError, match="^learning_rate: expected a real number"):
+        check_learning_rate(rate)
+    assert check_learning_rate(np.float32(0.25)) == 0.25
 
 
 def test_the_dead_neuron_message_says_dead_or_dying():

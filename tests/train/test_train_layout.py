@@ -72,3 +72,10 @@ def test_bad_layout_options_are_named_before_any_work(options, argument):
     with pytest.raises(ArgumentError) as caught:
         prepare_batch(teacher.X, teacher.y, **options)
     assert caught.value.argument == argument and str(caught.value).startswith(f"{argument}: ")
+
+
+def test_data_without_a_feature_is_named():
+    """Blocks are sized by the bytes of a row, which X with no column does not have."""
+    teacher = planted_teacher(8, 2)
+    with pytest.raises(ArgumentError, match=r"^X: needs at least one feature \(column\), got shape \(8, 0\)$"):
+        prepare_batch(teacher.X[:, :0], teacher.y)

@@ -88,12 +88,20 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0, or an error argparse reports as a usage error."""
+def number(text: str) -> float:
+    """An argparse type: any number ``float`` reads (``inf`` and ``nan`` included), or a usage error.
+
+    For an option whose value the library checks (``--learning-rate``): this only reads it.
+    """
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0, or an error argparse reports as a usage error."""
+    value = number(text)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value

@@ -24,6 +24,7 @@ from verification.cli.console import (
     add_folding_column,
     add_whole_column,
     console,
+    number,
     plural,
     positive_float,
     positive_int,
@@ -65,7 +66,7 @@ def register(subparsers) -> None:
     data.add_argument("--seed", type=int, default=0, help="seed of the teacher and of the initial weights (default 0)")
     run = train.add_argument_group("training")
     run.add_argument("--steps", type=positive_int, default=1000, help="gradient-descent steps in all, resumed ones included (default 1000)")
-    run.add_argument("--learning-rate", type=positive_float, default=0.1, help="η (default 0.1)")
+    run.add_argument("--learning-rate", type=number, default=0.1, help="η > 0 (default 0.1)")  # checked by Session
     run.add_argument(
         "--gradient", choices=("hand", "autodiff", "both"), default="hand",
         help="the hand-derived gradient, jax.grad, or both: follow the hand gradient and compare it with jax.grad at every step",

@@ -3,7 +3,8 @@
 Each bad argument raises :class:`ArgumentError`, which carries the name of the argument
 (``.argument``) apart from what is wrong with it (``.problem``), so a caller that spells the
 argument otherwise (the command line's ``--learning-rate``) names it its own way without
-taking the message apart.  A dead neuron at the end of a run is a :class:`DeadNeuronWarning`,
+taking the message apart.  :func:`check_learning_rate` is where the library checks a learning
+rate it is handed; the command line only reads the number and leaves the checking to it.  A dead neuron at the end of a run is a :class:`DeadNeuronWarning`,
 pointing at the caller's line.  A diverged run raises ``reference.training.TrainingDiverged``.
 """
 
@@ -14,6 +15,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from reference import checks
 
 DYING_FRACTION = 0.01
 """Below this fraction of active samples the neuron is called dying: the gradient sums over
@@ -40,6 +43,20 @@ class ArgumentError(ValueError):
     def naming(self, name: str) -> str:
         """The message with the argument called ``name`` (an option, say)."""
         return f"{name}: {self.problem}"
+
+
+def check_learning_rate(learning_rate) -> float:
+    """``learning_rate`` as a float, checked by ``reference.checks.check_learning_rate`` (a finite real number > 0).
+
+    Raises:
+        TypeError: not a real number (named ``learning_rate``).
+        ArgumentError: not finite or not > 0, argument ``learning_rate``, problem as the
+            reference words it.
+    """
+    try:
+        return checks.check_learning_rate(learning_rate)
+    except ValueError as error:  # its message is "learning_rate: problem", as every check's
+        raise ArgumentError("learning_rate", str(error).removeprefix("learning_rate: ")) from None
 
 
 def dead_neuron_message(active_fraction: float, remedy: str = LIBRARY_REMEDY) -> str:

@@ -167,6 +167,8 @@ def prepare_batch(
             (each one's rows, features and devices named).
     """
     X, y = check_data(X, y)
+    if X.shape[1] == 0:  # the blocks are sized in bytes per row
+        raise ArgumentError("X", f"needs at least one feature (column), got shape {X.shape}")
     dtype = check_dtype(dtype)
     if block_rows is not None and (isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1):
         raise ArgumentError("block_rows", f"expected a positive integer, got {block_rows!r}")

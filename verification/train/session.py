@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference.checks import check_learning_rate, check_steps
+from reference.checks import check_steps
 from reference.training import TrainResult
 from verification.train.checkpoint import Checkpoint, check_writable, fingerprint, load_checkpoint, save_checkpoint
 from verification.train.distributed import check_same, shared_initial_parameters
-from verification.train.errors import ArgumentError, warn_if_dead
+from verification.train.errors import ArgumentError, check_learning_rate, warn_if_dead
 from verification.train.kernel import Mode, gradient_mode
 from verification.train.start import initial_parameters
 from verification.train.trainer import Trainer

@@ -19,11 +19,11 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from reference.checks import check_initial, check_learning_rate, check_steps
+from reference.checks import check_initial, check_steps
 from reference.training import TrainingDiverged, TrainResult, learning_rate_for_gram
 from verification.neuron import hand_signal
 from verification.precision import own_program_scope
-from verification.train.errors import ArgumentError
+from verification.train.errors import ArgumentError, check_learning_rate
 from verification.train.kernel import Mode, evaluation, gradient_mode, program
 from verification.train.layout import Batch, prepare_batch
 from verification.train.start import initial_parameters
