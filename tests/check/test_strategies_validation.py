@@ -95,7 +95,7 @@ def test_every_strategy_takes_keyword_arguments_only(name):
 BAD_DTYPES = [np.int32, "float16", "no such type", np.complex128, int, object()]
 
 
-@pytest.mark.parametrize("dtype", BAD_DTYPES, ids=repr)
+@pytest.mark.parametrize("dtype", BAD_DTYPES, ids=["int32", "float16", "unknown-name", "complex128", "int", "object"])
 def test_a_bad_dtype_is_explained_as_verification_precision_explains_it(dtype):
     """One wording for a bad lane across the project: precision.check_dtype's, as InvalidArgument."""
     with pytest.raises((TypeError, ValueError)) as expected:
