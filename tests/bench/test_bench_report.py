@@ -4,10 +4,12 @@ their method, the docs block written between its markers."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from verification.bench.report import (
+    DOCS,
     Measurement,
     Method,
     Report,
@@ -21,6 +23,8 @@ from verification.bench.report import (
     write_block,
 )
 from verification.train import ArgumentError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def hand_made(numpy_e2e, jit_e2e, setup_ms, jit_big, numpy_small, jit_small, *, all_cores=False, median=None) -> Report:
@@ -118,3 +122,23 @@ def test_a_page_without_the_markers_is_refused_naming_the_path(tmp_path, text):
     assert page.read_text() == text
     with pytest.raises(ArgumentError, match=r"^path: no such file"):
         check_block(tmp_path / "missing.md", "training")
+
+
+def test_the_docs_page_has_a_block_per_configuration_with_the_prose_outside(tmp_path):
+    """Writing one configuration's tables replaces that block alone: the other block, the hand
+    prose between them and the other benchmarks' blocks stay as they were."""
+    real = (ROOT / DOCS).read_text(encoding="utf-8")
+    for all_cores in (False, True):
+        begin, end = markers(block_name(all_cores))
+        assert real.count(begin + "\n") == 1 and real.count(end + "\n") == 1
+        inside = real[real.index(begin + "\n") + len(begin) + 1: real.index(end + "\n")]
+        assert inside.startswith("Measured on ") and "<!--" not in inside, "hand prose inside a generated block"
+        assert ("one CPU device per core" in inside.splitlines()[0]) is all_cores
+    page = tmp_path / "benchmarks.md"
+    for all_cores in (False, True):
+        page.write_text(real, encoding="utf-8")
+        write_block(page, block_name(all_cores), "new tables\n")
+        written = page.read_text(encoding="utf-8")
+        begin, end = markers(block_name(all_cores))
+        before, after = real[: real.index(begin)], real[real.index(end):]
+        assert written == f"{before}{begin}\nnew tables\n{after}"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -12,6 +15,8 @@ from rich.console import Console
 from verification.bench.report import Measurement, Method, Report
 from verification.cli import main
 from verification.cli.bench import format_report, size
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def hand_made() -> Report:
@@ -84,3 +89,29 @@ def test_sizes_option():
     for bad in ("1e6", "ax3", "0x3"):
         with pytest.raises(Exception, match="SAMPLESxFEATURES|positive"):
             size(bad)
+
+
+ALL_CORES = """
+import os, sys
+os.cpu_count = lambda: 2  # two CPU devices whatever this machine has
+from verification.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_all_cores_writes_its_own_block_and_leaves_the_default_one(tmp_path):
+    """In a fresh process (JAX takes its devices when it starts): ``--all-cores`` measures on one
+    CPU device per core and fills block ``training-all-cores``; block ``training`` is kept."""
+    page = tmp_path / "benchmarks.md"
+    page.write_text("<!-- generated: training -->\ndefault tables\n<!-- end generated: training -->\nprose\n"
+                    "<!-- generated: training-all-cores -->\nold\n<!-- end generated: training-all-cores -->\n")
+    argv = ["bench", "--all-cores", "--sizes", "64x3", "--models", "2", "--rounds", "1", "--steps", "10",
+            "--json", tmp_path / "b.json", "--write-docs", page]
+    done = subprocess.run([sys.executable, "-c", ALL_CORES, *map(str, argv)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "b.json").read_text())["all_cores"] is True
+    written = page.read_text()
+    assert written.startswith("<!-- generated: training -->\ndefault tables\n<!-- end generated: training -->\nprose\n"
+                              "<!-- generated: training-all-cores -->\nMeasured on ")
+    assert "one CPU device per core" in written and "old" not in written
+    assert written.endswith("<!-- end generated: training-all-cores -->\n")
