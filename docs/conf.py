@@ -15,6 +15,7 @@ parses the docstring.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 import shutil
@@ -213,6 +214,29 @@ def rule_table(app: Sphinx) -> None:
     (GENERATED / "rules.md").write_text(table.stdout, encoding="utf-8")
 
 
+def _summary(path: Path) -> str:
+    """The first sentence of a module's docstring, on one line."""
+    text = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = " ".join(text.split("\n\n", 1)[0].split())
+    return first.split(". ", 1)[0].rstrip(".") + "." if first else ""
+
+
+def module_layout(app: Sphinx) -> None:
+    """Every module of ``reference`` and ``verification``, with the first sentence of its docstring
+    (its one role), for layout.md to include: a module added, moved or removed shows at the next
+    build, so the page stays true."""
+    lines = []
+    for package in ("reference", "verification"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            depth = len(relative.parts) - 1 - (path.name == "__init__.py")
+            name = f"{relative.parent}/" if path.name == "__init__.py" else relative.name
+            role = _summary(path)
+            lines.append(f"{'  ' * depth}- `{name}`: {role}")
+    GENERATED.mkdir(exist_ok=True)
+    (GENERATED / "layout.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def katex_assets(app: Sphinx, exception: Exception | None) -> None:
     """KaTeX's stylesheet and fonts into the site, beside each other as the stylesheet expects."""
     if exception is None and app.builder.format == "html":
@@ -247,6 +271,7 @@ def setup(app: Sphinx) -> None:
         raise RuntimeError(f"KaTeX is not installed: run `npm ci` in {DOCS}")
     app.add_directive("public-members", PublicMembers)
     app.connect("builder-inited", rule_table)
+    app.connect("builder-inited", module_layout)
     for listener in list(app.events.listeners["autodoc-process-docstring"]):
         if listener.handler is napoleon._process_docstring:  # replaced by google_sections
             app.disconnect(listener.id)

@@ -1,3 +1,5 @@
+"""``python -m verification``: the command line (:mod:`verification.cli`)."""
+
 import sys
 
 from verification.cli import main
