@@ -38,16 +38,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from verification.noise import rounding_noise
-from verification.precision import DTYPES, own_program_scope  # noqa: F401  (DTYPES: read here by older callers)
 
 FORMS: tuple[str, ...] = ("jacobian", "jvp", "vjp", "hessian", "hvp")
 DIRECTIONAL: frozenset[str] = frozenset({"jvp", "vjp", "hvp"})
-
-
-lane = own_program_scope
-"""The project's own programs in a precision (:func:`verification.precision.own_program_scope`);
-a user's function is never traced in it."""
-
 
 
 def oracle_names(form: str, scalar_output: bool) -> tuple[str, ...]:

@@ -52,8 +52,10 @@ from typing import Any
 
 import pytest
 
-LANES = ("float64", "float32")
-"""The lanes a check runs in, by name, in the default order."""
+from verification.precision import DTYPES
+
+LANES = tuple(DTYPES)
+"""The lanes a check runs in, by name, in the default order (:mod:`verification.precision`)."""
 
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "dev": {"max_examples": 15},

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import reference
 from verification import RULES
-from verification.oracles import DTYPES
+from verification.precision import DTYPES
 from verification.rules import get_rule
 from verification.verify import verify_rules
 

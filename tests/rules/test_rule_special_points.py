@@ -13,7 +13,7 @@ import pytest
 import reference
 from verification import check_derivative
 from verification.compare import format_comparison
-from verification.oracles import DTYPES
+from verification.precision import DTYPES
 from verification.rules import SPECIAL_POINTS, get_rule
 from verification.verify import check_example
 
