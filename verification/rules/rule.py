@@ -15,7 +15,7 @@ from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 
 from verification.oracles import FORMS, oracle_names
-from verification.precision import own_program_scope
+from verification.precision import x64_enabled
 
 SOURCES = ("paper", "extension")
 
@@ -95,11 +95,13 @@ class Rule:
 
     @cached_property
     def scalar_output(self) -> bool:
-        """Whether ``function`` returns a scalar, judged at the simplest point of its domain."""
-        point = find(self.inputs(np.dtype(np.float64)), lambda _: True,
+        """Whether ``function`` returns a scalar, judged at the simplest point of its domain, traced
+        in this process's own precision (a shape does not depend on it, and a scoped 64-bit mode
+        would leave the row's closed-over constants behind in the other width)."""
+        dtype = np.dtype(np.float64 if x64_enabled() else np.float32)
+        point = find(self.inputs(dtype), lambda _: True,
                      settings=settings(database=None, phases=(Phase.generate, Phase.shrink)))
-        with own_program_scope(np.float64):
-            return jax.eval_shape(self.function, *point).shape == ()
+        return jax.eval_shape(self.function, *point).shape == ()
 
     def check_arguments(self) -> dict:
         """The keyword arguments of :func:`verification.check_derivative` this row stands for."""
