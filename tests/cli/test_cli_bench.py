@@ -54,7 +54,7 @@ def test_bench_command_writes_json_and_the_docs_block(tmp_path, capsys):
     assert status == 0, out
     saved = json.loads((tmp_path / "b.json").read_text())
     assert saved["bandwidth_gbs"] > 0 and len(saved["rows"]) == 8 and saved["all_cores"] is False
-    assert {row["method"] for row in saved["rows"]} >= {"jit hand", "jit vmap × 2", "data setup (Trainer)"}
+    assert {row["method"] for row in saved["rows"]} >= {"jit hand", "jit vmap × 2", "data setup (Trainer.from_data)"}
     assert "| N × n | method |" in out and "| target | met | measured |" in out
     written = page.read_text()
     assert "old table" not in written and "| N × n | method |" in written

@@ -1,13 +1,18 @@
-"""The examples of the README and of the checker's page (docs/checker.md), executed as written, so
-they cannot rot; the failure the checker's page shows is what a sign flip prints."""
+"""The examples of the README, of the checker's page (docs/checker.md) and of the training page
+(docs/training.md), executed as written, so they cannot rot; the failure the checker's page
+shows is what a sign flip prints."""
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from verification.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -16,6 +21,16 @@ SECTION = CHECKER.split("## Check your own derivative", 1)[1].split("\n## ", 1)[
 PYTHON, TEST = re.findall(r"```python\n(.*?)```", SECTION, flags=re.S)
 (FAILURE,) = re.findall(r"```text\n(.*?)```", SECTION, flags=re.S)
 (FIRST_CHECK,) = re.findall(r"```python\n(.*?)```", README.split("## A first check", 1)[1].split("\n## ", 1)[0], flags=re.S)
+
+
+TRAINING = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+TRAINING_PYTHON = re.findall(r"```python\n(.*?)```", TRAINING.split("\n## ", 1)[0], flags=re.S)
+(TRAINING_COMMANDS,) = re.findall(r"```bash\n(.*?)```", TRAINING.split("## From the command line", 1)[1].split("\n## ", 1)[0],
+                                  flags=re.S)
+NOT_QUICK = {"--all-cores": "1,000,000 × 100 in float32 is 400 MB of X, and 1,000 steps over it take half a minute"}
+"""The training page's commands left out here, and why.  Not run either: the two-host commands and
+the Python lines of "Across processes" (one host cannot be two; tests/train/test_train_distributed.py
+runs the same across two local processes) and "On a GPU" (an install, and sizes up to 1e7 × 100)."""
 
 
 def _section(title: str) -> str:
@@ -65,3 +80,43 @@ def test_the_failure_shown_is_what_a_sign_flip_prints():
     report = str(result)
     for line in FAILURE.strip().splitlines():
         assert line in report, f"docs/checker.md line not in the report:\n{line}\n---\n{report}"
+
+
+def test_the_training_pages_example_runs(tmp_path, monkeypatch, capsys):
+    """In a fresh directory (it writes run.ckpt): trains, sweeps, runs 100,000 steps with a
+    checkpoint, and the Session on the same path resumes at the end instead of training again."""
+    (code,) = TRAINING_PYTHON
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "docs/training.md", "exec"), namespace)  # noqa: S102 (the page's own example)
+    session, run = namespace["session"], namespace["run"]
+    assert (tmp_path / "run.ckpt").is_file() and session.resumed_from == session.step == 100_000
+    assert run.losses.shape == (100_000,) and capsys.readouterr().out.splitlines()[-1].startswith("100000 ")
+
+
+def _houses(path: Path) -> None:
+    """A CSV like the one the page names: a price from an area and a number of rooms, on
+    scales far apart (what ``--standardize`` is for)."""
+    rng = np.random.default_rng(0)
+    area, rooms = rng.uniform(50, 250, 200), rng.integers(1, 6, 200)
+    price = np.maximum(0, 3000 * area + 20_000 * rooms - 100_000 + rng.normal(0, 1000, 200))
+    rows = "".join(f"{a:.1f},{r},{p:.0f}\n" for a, r, p in zip(area, rooms, price, strict=True))
+    path.write_text("area,rooms,price\n" + rows, encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", [shlex.split(line, comments=True) for line in TRAINING_COMMANDS.strip().splitlines()
+                                     if not NOT_QUICK.keys() & set(shlex.split(line, comments=True))],
+                         ids=lambda argv: " ".join(argv[3:]))
+def test_the_training_pages_commands_run(command, tmp_path, monkeypatch, capsys):
+    """Each command as written (in-process, in a fresh directory, without the progress bar):
+    it trains (exit 0) and writes what it says it writes."""
+    assert command[:3] == ["python", "-m", "verification"]
+    monkeypatch.chdir(tmp_path)
+    _houses(tmp_path / "houses.csv")
+    status = main([*command[3:], "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "final loss" in captured.out and captured.err == ""
+    for option in ("--output", "--plot", "--checkpoint"):
+        if option in command:
+            assert (tmp_path / command[command.index(option) + 1]).stat().st_size > 0, option

@@ -25,8 +25,8 @@ class Method(enum.Enum):
     JIT_VMAP = "jit vmap"
     NUMPY_LOOP = "numpy loop"
     NUMPY_E2E = "numpy reference, end to end"
-    JIT_E2E = "verification.train, end to end"
-    SETUP = "data setup (Trainer)"
+    JIT_E2E = "verification.train.train, end to end"
+    SETUP = "data setup (Trainer.from_data)"
 
     @property
     def many_models(self) -> bool:
@@ -53,7 +53,7 @@ BIG = (1_000_000, 100)
 SMALL = (1_000, 10)
 """The size of the dispatch-bound target: a step is a few microseconds of arithmetic."""
 END_TO_END_TARGET = {False: 0.67, True: 0.4}
-"""Largest ratio of ``verification.train`` to ``reference.train`` end to end at ``BIG``:
+"""Largest ratio of ``verification.train.train`` to ``reference.train`` end to end at ``BIG``:
 with JAX's default configuration (False) and with one CPU device per core (True)."""
 SETUP_TARGET_STEPS = 3
 """Placing the data at ``BIG`` may cost at most this many jitted steps."""
@@ -182,7 +182,7 @@ def targets(report: Report) -> list[Target]:
         limit, measured = END_TO_END_TARGET[report.all_cores], jit_e2e.ms_per_step / numpy_e2e.ms_per_step
         config = "one CPU device per core" if report.all_cores else "JAX's default devices"
         out.append(Target(
-            f"(1e6, 100) f32, {jit_e2e.steps} steps end to end, {config}: verification.train ≤ {limit}× NumPy",
+            f"(1e6, 100) f32, {jit_e2e.steps} steps end to end, {config}: verification.train.train ≤ {limit}× NumPy",
             measured <= limit,
             f"{jit_e2e.ms_per_step * jit_e2e.steps / 1e3:.2f} s / {numpy_e2e.ms_per_step * numpy_e2e.steps / 1e3:.2f} s = {measured:.2f}×",
         ))

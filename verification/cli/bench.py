@@ -49,7 +49,7 @@ def register(subparsers) -> None:
         "bench",
         help="time the NumPy and jitted training loops against the memory roofline",
         description="Milliseconds per step of the NumPy reference loop, the jitted loop (hand and autodiff), "
-        "a vmap sweep of K models against a NumPy loop over them, and whole verification.train calls against "
+        "a vmap sweep of K models against a NumPy loop over them, and whole verification.train.train calls against "
         "reference.train, side by side on float32 planted-teacher data, interleaved; medians of the rounds.",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, 8 models, 2 rounds (under 30 s)")
