@@ -63,7 +63,7 @@ def test_everything_shrinks_to_zero_and_the_first_of_a_pool():
     assert np.array_equal(A, np.diag(np.diag(A))) and len(set(np.diag(A))) == 1
 
 
-MODULES = ["classification", "defaults", "domain", "elements", "matrices", "neuron", "rounding", "trees", "validation"]
+MODULES = ["classification", "defaults", "domain", "elements", "linalg", "neuron", "rounding", "trees", "validation"]
 
 
 def test_every_exported_name_is_one_of_a_modules_own():

@@ -29,7 +29,7 @@ reports the cost per example.
 Modules, one concept each, each importing only those before it: ``defaults`` (the pools of
 sizes and the bounds), ``validation`` (argument checks), ``rounding`` (exact rounding into a
 dtype), ``domain`` (the allowed set of one element, and arrays drawn in it), then the strategies
-by domain: ``elements``, ``matrices``, ``classification``, ``neuron`` (the neuron and the loss),
+by domain: ``elements``, ``linalg`` (matrices), ``classification``, ``neuron`` (the neuron and the loss),
 and ``trees`` (pytrees of strategies).
 
 Example, in a user's test::
@@ -47,7 +47,7 @@ from verification.strategies.classification import logits, logits_and_labels, on
 from verification.strategies.defaults import BATCH_SIZES, KINK_MARGIN, MAGNITUDE, MATRIX_SIZES, MIN_MAGNITUDE, VECTOR_SIZES
 from verification.strategies.domain import DRAWN_ELEMENTS, PLACED_ELEMENTS
 from verification.strategies.elements import arrays, floats, nonzero, scalars, sizes, vector_and_scalar, vector_pairs, vectors
-from verification.strategies.matrices import matrices, positive_definite_matrices, symmetric_matrices, well_conditioned_matrices
+from verification.strategies.linalg import matrices, positive_definite_matrices, symmetric_matrices, well_conditioned_matrices
 from verification.strategies.neuron import mixed_activity, neuron_inputs, regression_batches, relu_points
 from verification.strategies.trees import pytrees
 

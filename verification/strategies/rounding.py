@@ -5,14 +5,16 @@ zero while NumPy keeps them)."""
 from __future__ import annotations
 
 from fractions import Fraction
+from numbers import Rational
 
 import numpy as np
 
 __all__ = ["cast_without_subnormals", "round_into", "smallest_normal"]
 
 
-def round_into(dtype: np.dtype, value: Fraction, *, up: bool) -> float:
-    """The nearest value of ``dtype`` at or above (``up``) or at or below ``value``, exactly."""
+def round_into(dtype: np.dtype, value: Rational, *, up: bool) -> float:
+    """The nearest value of ``dtype`` at or above (``up``) or at or below ``value`` (exact, e.g. a
+    ``Fraction``), compared exactly."""
     t = dtype.type
     r = t(float(value))
     while (Fraction(float(r)) < value) if up else (Fraction(float(r)) > value):

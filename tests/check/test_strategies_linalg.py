@@ -1,4 +1,4 @@
-"""verification.strategies.matrices: general and symmetric matrices keep the element domain;
+"""verification.strategies.linalg: general and symmetric matrices keep the element domain;
 positive definite and well-conditioned ones keep their condition bound after rounding, and reach it."""
 
 import numpy as np
