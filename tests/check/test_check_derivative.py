@@ -150,10 +150,11 @@ def test_worst_entry_is_the_largest_mismatch():
 
 def test_passing_comparison_names_the_entry_closest_to_its_tolerance():
     """Not the largest difference: 1e6 + 1 ulp differs by more than 1 + 2 ulps, yet uses less of
-    its (relative) tolerance."""
+    its (relative) tolerance, judged entry by entry (the scale rule would allow entry 1 the
+    rounding of the largest entry, 1e6)."""
     expected = np.array([1e6, 1.0])
     actual = np.array([np.nextafter(1e6, 2e6), 1.0 + 2 * np.finfo(np.float64).eps])
-    c = compare(actual, expected, rule="r", oracle="jacfwd")
+    c = compare(actual, expected, rule="r", oracle="jacfwd", entrywise=True)
     assert c.ok and c.worst_index == (1,)
     assert c.worst_allowed == pytest.approx(4 * np.finfo(np.float64).eps * 1.0, rel=1e-6)
 
