@@ -152,6 +152,8 @@ class Figures:
 
 
 def figures(report: Report, row: Measurement) -> Figures:
+    """``row``'s numbers as printed: ms per step, the speed-up over its NumPy twin (blank without
+    one), times the roofline and the compile time (blank when nothing was compiled)."""
     speedup = speedup_over_numpy(report, row)
     return Figures(
         ms_per_step=f"{row.ms_per_step:.4g}",
