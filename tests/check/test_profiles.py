@@ -6,7 +6,8 @@ import argparse
 import pytest
 from hypothesis import HealthCheck, settings
 
-from verification.pytest_plugin import PROFILE_SETTINGS, parse_dtypes
+from verification.precision import DTYPES
+from verification.pytest_plugin import LANES, PROFILE_SETTINGS, parse_dtypes
 
 
 def test_this_run_uses_the_plugin_and_one_of_its_profiles(pytestconfig):
@@ -51,4 +52,8 @@ def test_lane_lists_parse(text, lanes):
 def test_bad_lane_lists_are_rejected(text):
     with pytest.raises(argparse.ArgumentTypeError):
         parse_dtypes(text)
+
+
+def test_the_plugins_lanes_are_the_precision_modules():
+    assert LANES == tuple(DTYPES)
 
