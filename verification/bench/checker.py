@@ -26,6 +26,7 @@ import functools
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.test_util import check_grads
+
+from verification.check import check_derivative
 from verification.precision import x64_enabled
 
 CALLS = 20
@@ -94,9 +101,6 @@ class PytestPattern:
 
 
 def _small_cases() -> dict[str, tuple[Callable, Callable, tuple]]:
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
 
     rng = np.random.default_rng(0)
     A, b = rng.standard_normal((20, 5)), rng.standard_normal(20)
@@ -125,7 +129,6 @@ def _median_seconds(call: Callable[[], Any], count: int = CALLS) -> float:
 
 
 def _call_cost() -> dict:
-    from verification import check_derivative
 
     out = {}
     for name, (f, derivative, args) in _small_cases().items():
@@ -137,7 +140,6 @@ def _call_cost() -> dict:
 
 
 def _check_grads_cost() -> dict:
-    from jax.test_util import check_grads
 
     assert x64_enabled(), "check_grads is measured in float64"
     out = {}
@@ -148,13 +150,8 @@ def _check_grads_cost() -> dict:
 
 
 def _large_input() -> dict:
-    import resource
 
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
 
-    from verification import check_derivative
 
     lane = "float64" if x64_enabled() else "float32"
     x = np.random.default_rng(0).standard_normal(LARGE).astype(lane)
