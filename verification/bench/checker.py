@@ -101,7 +101,6 @@ class PytestPattern:
 
 
 def _small_cases() -> dict[str, tuple[Callable, Callable, tuple]]:
-
     rng = np.random.default_rng(0)
     A, b = rng.standard_normal((20, 5)), rng.standard_normal(20)
 
@@ -129,7 +128,6 @@ def _median_seconds(call: Callable[[], Any], count: int = CALLS) -> float:
 
 
 def _call_cost() -> dict:
-
     out = {}
     for name, (f, derivative, args) in _small_cases().items():
         started = time.perf_counter()
@@ -140,7 +138,6 @@ def _call_cost() -> dict:
 
 
 def _check_grads_cost() -> dict:
-
     assert x64_enabled(), "check_grads is measured in float64"
     out = {}
     for name, (f, _, args) in _small_cases().items():
@@ -150,9 +147,6 @@ def _check_grads_cost() -> dict:
 
 
 def _large_input() -> dict:
-
-
-
     lane = "float64" if x64_enabled() else "float32"
     x = np.random.default_rng(0).standard_normal(LARGE).astype(lane)
     u = np.random.default_rng(1).standard_normal(LARGE).astype(lane)
