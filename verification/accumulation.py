@@ -25,8 +25,8 @@ squares and to their indicators ($t \ne 0$, so padding, dilation and structural 
 ``cumsum`` is lowered (on CPU and GPU) to an associative scan, a tree of depth
 $L = \lceil\log_2 N\rceil$ whose partial sums are far smaller: $A = 2(1 - 1/N)$, $B = N L$.
 
-**Cumulative products** ($N$ factors so far): each of the $N - 1$ multiplications errs relatively,
-whatever the order, so $u\sqrt N\,|y|$.  **cumlogsumexp** combines $N$ terms by log-add-exp in an
+**Products** (``reduce_prod``, and ``cumprod`` with $N$ factors so far): each of the $N - 1$
+multiplications errs relatively, whatever the order, so $u\sqrt N\,|y|$.  **cumlogsumexp** combines $N$ terms by log-add-exp in an
 associative scan of depth $L$, each combination erring by the library functions' few ulps
 absolutely and by one ulp of the result: $u\sqrt L\,(\text{ulps}_{\text{lib}} + |y|)$.
 
@@ -55,7 +55,7 @@ PRODUCTS = frozenset({"dot_general", "conv_general_dilated"})
 SCANNED = frozenset({"cumsum"})
 r"""Cumulative sums, which JAX lowers (on CPU and GPU) to an associative scan: each result combines
 its terms in a tree of depth $\lceil\log_2 N\rceil$, not one after another."""
-ACCUMULATIONS = frozenset(TERMS) | {"cumprod", "cumlogsumexp", "fft"}
+ACCUMULATIONS = frozenset(TERMS) | {"cumprod", "reduce_prod", "cumlogsumexp", "fft"}
 """Every primitive this module models."""
 FFT_ULPS = 1.0
 """The FFT's constant: measured against a long-double FFT, XLA's float32 and float64 errors have
@@ -147,6 +147,9 @@ def accumulation_size(eqn, invals, out, u: float, *, library_ulps: float):
         if name in PRODUCTS:  # each product is rounded once more
             size = lax.sqrt(lax.add(lax.mul(size, size), lax.mul(squares, lax.full(shape, u * u, real))))
         return size
+    if name == "reduce_prod":
+        factors = math.prod(np.shape(invals[0])[d] for d in eqn.params["axes"])
+        return lax.mul(magnitude, lax.full(shape, u * math.sqrt(max(factors, 1)), real))
     if name in ("cumprod", "cumlogsumexp"):
         n = _positions(out, eqn.params["axis"], eqn.params["reverse"], real)
         if name == "cumprod":  # N − 1 roundings, each relative to the product, in any order

@@ -129,6 +129,7 @@ MODELS = {
     "scatter-add": (lambda d: jax.ops.segment_sum(d, _SEGMENTS, 8), (_RNG.standard_normal((2000, 4)),), 12),
     "cumsum": (lambda a: jnp.cumsum(a, axis=-1), (_RNG.standard_normal((8, 2000)),), 6),
     "cumprod": (lambda a: jnp.cumprod(a, axis=-1), (_RNG.uniform(0.98, 1.02, (8, 2000)),), 10),
+    "reduce_prod": (lambda a: jnp.prod(a, axis=-1), (_RNG.uniform(0.98, 1.02, (256, 2000)),), 10),
     "cumlogsumexp": (lambda a: lax.cumlogsumexp(a, axis=1), (3 * _RNG.standard_normal((8, 500)),), 16),
     "fft": (lambda a: jnp.abs(jnp.fft.rfft(a)), (_RNG.standard_normal((16, 512)),), 8),
     "fft convolution backward": (lambda x, w, g: jax.vjp(_fft_convolution, x, w)[1](g), (
