@@ -250,10 +250,15 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
         nonzero = expected != 0
         rel = np.where(nonzero, diff / np.where(nonzero, np.abs(expected), 1.0), 0.0)
-    # the mismatched entries first, largest difference first; then the rest, closest to failing first
-    order = np.lexsort((-excess.ravel(), -np.where(bad, diff, 0.0).ravel(), ~bad.ravel()))
+    # the mismatched entries first, largest difference first (then the largest share of its
+    # tolerance); with none, the entry closest to failing.  Only the mismatched entries are
+    # sorted, so a passing comparison of a large derivative sorts nothing.
+    failing = np.flatnonzero(bad.ravel())
+    order = failing[np.lexsort((-excess.ravel()[failing], -diff.ravel()[failing]))]
+    if not len(order) and actual.size:
+        order = np.array([int(np.argmax(excess.ravel()))])
     worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
-    n_bad = int(bad.sum())
+    n_bad = len(failing)
     zero_bad = int((bad & ~nonzero).sum())
     mismatches = tuple(
         (idx, float(actual[idx]), float(expected[idx]), float(allowed[idx]))

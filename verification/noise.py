@@ -59,6 +59,10 @@ SAMPLES = 8
 """Perturbed re-evaluations per estimate.  The estimate is their largest deviation; with 8,
 the chance that all of them land in the smallest quarter of the range is below 2e-5."""
 
+SEQUENTIAL_FROM = 1 << 16
+"""Entries of input from which the samples are evaluated one after another rather than side by
+side: the same values, with the memory of one perturbed evaluation instead of ``samples``."""
+
 ULP = 1.0
 """The size of one perturbation in units of ε|x|.  A rounding moves a result by at most half a
 spacing, but a perturbation that small is itself rounded away when it is added; one ε|x| moves
@@ -94,9 +98,24 @@ _CALLS = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_ca
           "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
           "custom_vjp_call_jaxpr": "fun_jaxpr", "remat": "jaxpr", "checkpoint": "jaxpr"}
 _LOOPS = frozenset({"scan", "while", "cond"})
-_ITERATION_PHASE = 91.3458
-"""Added to the hash's phase per loop iteration (times the iteration, plus a per-depth shift), so
-that each iteration draws fresh perturbations."""
+_GOLDEN, _ITERATION, _DEPTH, _OPERATION = 0x9E3779B1, 0x27D4EB2F, 0x165667B1, 0x85EBCA77
+"""Odd 32-bit multipliers of the hash: an entry's index, a loop's iteration and depth, and an
+operation's position are spread over all 32 bits before they are mixed."""
+
+
+def _u32(value: int, shape: tuple[int, ...] = ()):
+    return lax.full(shape, value, jnp.uint32)
+
+
+def _mix(bits):
+    """A 32-bit integer hash's finaliser (xor-shift and multiply, twice): every input bit moves
+    about half of the output bits."""
+    shape = tuple(np.shape(bits))
+    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16, shape)))
+    bits = lax.mul(bits, _u32(0x7FEB352D, shape))
+    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(15, shape)))
+    bits = lax.mul(bits, _u32(0x846CA68B, shape))
+    return lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16, shape)))
 
 
 class _Perturber:
@@ -116,37 +135,40 @@ class _Perturber:
             self._cache[key] = lax.full(shape, value, dtype)
         return self._cache[key]
 
-    def _phase_base(self, shape, dtype):
-        """A float per entry that differs between entries (a weighted sum of its indices), times
-        the hash's frequency."""
-        key = ("base", shape, dtype)
+    def _index_bits(self, shape):
+        """Each entry's flat index as uint32, times an odd constant (one traced array per shape)."""
+        key = ("index", shape)
         if key not in self._cache:
-            index = self._full(shape, dtype, 0.0)
-            for axis in range(len(shape)):
-                index = lax.add(index, lax.mul(lax.broadcasted_iota(dtype, shape, axis), self._full(shape, dtype, 7.31 * (axis + 1))))
-            self._cache[key] = lax.mul(index, self._full(shape, dtype, 12.9898))
+            index = lax.full(shape, 0, jnp.uint32)
+            stride = 1
+            for axis in reversed(range(len(shape))):
+                index = lax.add(index, lax.mul(lax.broadcasted_iota(jnp.uint32, shape, axis), _u32(stride, shape)))
+                stride *= shape[axis]
+            self._cache[key] = lax.mul(index, _u32(_GOLDEN, shape))
         return self._cache[key]
 
-    def _key_term(self, dtype):
-        key = ("key", dtype)
-        if key not in self._cache:
-            self._cache[key] = self._fresh_key_term(dtype)
-        return self._cache[key]
+    def _key_term(self):
+        if "key" not in self._cache:
+            self._cache["key"] = self._fresh_key_term()
+        return self._cache["key"]
 
-    def _fresh_key_term(self, dtype):
-        """The key's term of the hash, traced anew (a loop body's trace must not read, or leave, a
-        value cached in its parent's trace)."""
+    def _fresh_key_term(self):
+        """The sample key's (and loop iteration's) bits of the hash, traced anew (a loop body's trace
+        must not read, or leave, a value cached in its parent's trace)."""
         if self._parent_key_term is not None:
-            return self._parent_key_term(dtype)
-        return lax.mul(lax.convert_element_type(self.key, dtype), lax.full((), 37.719, dtype))
+            return self._parent_key_term()
+        return _mix(lax.convert_element_type(self.key, jnp.uint32))
 
     def _real_uniform(self, shape, dtype):
+        """Uniform in [-1, 1] per entry: a 32-bit integer hash (a few integer operations per entry,
+        which XLA fuses into the perturbed operation) of the entry's index, the operation's
+        position and the sample's key; its top 24 bits as the fraction."""
         self.count += 1
-        offset = lax.add(self._full((), dtype, self.count * 78.233), self._key_term(dtype))
-        phase = lax.add(self._phase_base(shape, dtype), lax.broadcast_in_dim(offset, shape, ()))
-        h = lax.mul(lax.sin(phase), self._full(shape, dtype, 43758.5453))
-        frac = lax.sub(h, lax.floor(h))
-        return lax.sub(lax.mul(frac, self._full(shape, dtype, 2.0)), self._full(shape, dtype, 1.0))
+        offset = lax.add(self._key_term(), _u32((self.count * _OPERATION) & 0xFFFFFFFF))
+        bits = _mix(lax.add(self._index_bits(shape), lax.broadcast_in_dim(offset, shape, ())))
+        fraction = lax.mul(lax.convert_element_type(lax.shift_right_logical(bits, _u32(8, shape)), dtype),
+                           self._full(shape, dtype, 2.0 ** -23))
+        return lax.sub(fraction, self._full(shape, dtype, 1.0))
 
     def noise(self, like, size):
         """``r · size`` per entry of ``like`` (``size`` real, of ``like``'s shape), ``r`` pseudo-random
@@ -240,9 +262,10 @@ class _Perturber:
     # -- loops and branches: their bodies, perturbed afresh at every iteration -------------------
     def _child(self, iteration, depth: int) -> _Perturber:
         """A perturber for a body, numbering on from this one, whose key term moves with ``iteration``."""
-        def key_term(dtype):
-            step = lax.add(lax.convert_element_type(iteration, dtype), lax.full((), 1.0, dtype))
-            return lax.add(self._fresh_key_term(dtype), lax.mul(step, lax.full((), _ITERATION_PHASE + 13.17 * depth, dtype)))
+        def key_term():
+            step = lax.add(lax.convert_element_type(iteration, jnp.uint32), _u32(1))
+            moved = lax.add(lax.mul(step, _u32(_ITERATION)), _u32((depth * _DEPTH) & 0xFFFFFFFF))
+            return _mix(lax.bitwise_xor(self._fresh_key_term(), moved))
         return _Perturber(self.key, self.exact, count=self.count, key_term=key_term)
 
     def _body(self, closed, iteration, exact_args, args, *, depth: int = 1):
@@ -358,12 +381,20 @@ def rounding_noise(fun: Callable, *, samples: int = SAMPLES) -> Callable:
     def run(key, *args):
         value = fun(*args)
         keys = jnp.arange(1, samples + 1) + 1000 * key
-        others = jax.vmap(lambda k: perturbed(fun)(k, *args))(keys)
-        noise = jax.tree.map(lambda v, o: jnp.max(jnp.abs(o - jnp.expand_dims(v, 0)), axis=0) if inexact(v) else jnp.zeros_like(v),
-                             value, others)
+
+        def deviation(worst, other):
+            return jax.tree.map(lambda w, v, o: jnp.maximum(w, jnp.abs(o - v)) if inexact(v) else w, worst, value, other)
+
+        worst = jax.tree.map(lambda v: jnp.zeros(jnp.shape(v), real_dtype(jnp.result_type(v))), value)
+        if sum(np.size(leaf) for leaf in jax.tree.leaves(args)) < SEQUENTIAL_FROM:
+            others = jax.vmap(lambda k: perturbed(fun)(k, *args))(keys)
+            noise = jax.tree.map(lambda w, v, o: jnp.max(jnp.abs(o - jnp.expand_dims(v, 0)), axis=0) if inexact(v) else w,
+                                 worst, value, others)
+        else:  # one sample at a time: the memory of one perturbed evaluation, not of all of them
+            noise = lax.fori_loop(0, samples, lambda i, w: deviation(w, perturbed(fun)(keys[i], *args)), worst)
         return value, noise
 
     return run
 
 
-__all__ = ["SAMPLES", "TRANSCENDENTAL_ULPS", "perturbed", "rounding_noise"]
+__all__ = ["SAMPLES", "SEQUENTIAL_FROM", "TRANSCENDENTAL_ULPS", "perturbed", "rounding_noise"]

@@ -36,6 +36,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from verification.noise import rounding_noise
 
@@ -193,6 +194,16 @@ def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_der
     return lambda a, d: jax.jvp(of_wrt(a), tuple(a[i] for i in wrt), d)[0]
 
 
+def over_rows(fun: Callable, rows):
+    """``fun`` of each row of ``rows`` (a pytree with a leading row axis), stacked: side by side
+    (``jax.vmap``) for small rows, one after another (``lax.map``) from :data:`LARGE_INPUT`
+    entries a row, where side by side would hold every row's intermediates in memory at once."""
+    leaves = jax.tree.leaves(rows)
+    if sum(math.prod(np.shape(leaf)[1:]) for leaf in leaves) < LARGE_INPUT:
+        return jax.vmap(fun)(rows)
+    return lax.map(fun, rows)
+
+
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
                     nargs: int, scalar_output: bool, wrt_is_tuple: bool | None = None,
                     primal_through_derivative: bool = False, value: bool = True) -> Callable:
@@ -226,7 +237,7 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
 
     def run(seed, dynamic, directions):
         _TRACES["count"] += 1
-        return jax.vmap(one, in_axes=(None, 0, 0))(seed, dynamic, directions)
+        return over_rows(lambda row: one(seed, *row), (dynamic, directions))
 
     return _jit(run)
 

@@ -61,9 +61,11 @@ def power_spectrum_gradient(shift: int = 0, skip_dc: bool = False) -> Callable:
     def derivative(x, p_bar):
         complex_type = np.result_type(x, np.complex64)
         k, m = np.arange(N // 2 + 1), np.arange(N)
-        dft = np.exp(-2j * np.pi * np.outer(k, m) / N).astype(complex_type)
+        # k·m reduced modulo N first: the angle stays below 2π, so each entry of the DFT matrix is
+        # as accurate as exp allows (an unreduced angle of k·m·2π/N carries its own rounding)
+        dft = np.exp(-2j * np.pi * (np.outer(k, m) % N) / N).astype(complex_type)
         spectrum = dft @ x.astype(complex_type)
-        phase = np.exp(-2j * np.pi * np.outer(k, m + shift) / N).astype(complex_type)
+        phase = np.exp(-2j * np.pi * (np.outer(k, m + shift) % N) / N).astype(complex_type)
         weights = p_bar * np.conj(spectrum)
         if skip_dc:
             weights = np.concatenate([np.zeros_like(weights[:1]), weights[1:]])
