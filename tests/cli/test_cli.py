@@ -24,7 +24,7 @@ from verification.cli.rules import markdown, rules_table
 from verification.cli.verify import results_table
 from verification.rules import RULES, RULES_BY_NAME
 
-DOCS = Path(__file__).parent.parent / "docs"
+DOCS = Path(__file__).parents[2] / "docs"
 LONGEST_NAMES = sorted(RULES, key=lambda rule: len(rule.name))[-3:]
 
 
