@@ -30,7 +30,7 @@ to w*, b*; only the trajectory before convergence tells it apart."""
 TEACHER = ("--samples", SAMPLES, "--features", FEATURES, "--seed", SEED, "--steps", STEPS, "--quiet")
 JOIN_TIMEOUT = 3
 STARTUP_S = 30
-"""Seconds a process may take to start Python and JAX on a loaded 2-core CI machine."""
+"""Seconds a process may take to start Python and JAX on a loaded CI machine, whose few cores every process shares."""
 
 
 def free_port() -> int:
