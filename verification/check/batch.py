@@ -41,15 +41,7 @@ def first_failing(lane: LaneChecker, points: list[tuple], stats: dict[str, Oracl
         result = lane.oracle_results(started)
         assert isinstance(result, dict)
         if spec.primal is not None:
-            value, noise = result["value"]
-            for p_index, p in enumerate(members):
-                with np.errstate(all="ignore"):
-                    mine = flatten_like(spec.primal(*points[p]), structure.out_treedef, structure.out_paths)
-                if isinstance(mine, Mismatch) or any(
-                        m.shape != v.shape[1:] or not np.all(entries_agree(m[None], v[count * p_index][None],
-                                                                           n[count * p_index][None], **options)[0])
-                        for m, v, n in zip(mine, value, noise, strict=True)):
-                    failing.add(p)
+            failing.update(_primal_failures(lane, points, members, result["value"], structure, count, options))
         hands = lane.hands(started, with_noise=False)
         for r, (hand, _) in enumerate(hands):
             if not isinstance(hand, list):
@@ -79,6 +71,30 @@ def first_failing(lane: LaneChecker, points: list[tuple], stats: dict[str, Oracl
                                                           float(np.nanmax(rel, initial=0.0)), bool(ok.all()))
                 failing.update(owner[np.array(usable)[~ok]].tolist())
     return min(failing) if failing else None
+
+
+def _primal_failures(lane: LaneChecker, points: list[tuple], members: list[int], value: tuple, structure,
+                     count: int, options: dict) -> set[int]:
+    """The members whose NumPy twin ``primal`` disagrees with ``f``'s value, leaf by leaf, vectorised."""
+    assert lane.spec.primal is not None
+    leaves, noises = value
+    failing, usable, mine = set(), [], []
+    for p in members:
+        with np.errstate(all="ignore"):
+            twin = flatten_like(lane.spec.primal(*points[p]), structure.out_treedef, structure.out_paths)
+        if isinstance(twin, Mismatch) or any(m.shape != v.shape[1:] for m, v in zip(twin, leaves, strict=True)):
+            failing.add(p)
+        else:
+            usable.append(p)
+            mine.append(twin)
+    if not usable:
+        return failing
+    rows = np.array([count * members.index(p) for p in usable])
+    ok = np.ones(len(usable), bool)
+    for leaf, (v, n) in enumerate(zip(leaves, noises, strict=True)):
+        agree, _ = entries_agree(np.stack([m[leaf] for m in mine]), v[rows], n[rows], **options)
+        ok &= agree.reshape(len(usable), -1).all(axis=1)
+    return failing | {p for p, good in zip(usable, ok, strict=True) if not good}
 
 
 def _leaves(hand: object) -> list[np.ndarray]:

@@ -22,7 +22,7 @@ from verification.check.spec import CheckSpec
 from verification.check.tracing import explained_trace_errors
 from verification.check.trees import Mismatch, Path, flatten, flatten_like, is_array_leaf, path_text, signature, stack
 from verification.oracles import DIRECTIONAL, oracle_functions, oracle_names, with_static
-from verification.programs import Pending, ProgramCache, fingerprint, program
+from verification.programs import Pending, Program, ProgramCache, fingerprint, program
 
 DIRECTIONS = 3
 """Random directions per point for the forms jvp, vjp and hvp."""
@@ -73,6 +73,7 @@ class LaneChecker:
         self.runner = lanes.runner(self.dtype)
         self._key = fingerprint(spec.f, spec.wrt, spec.wrt_is_tuple, spec.form, spec.names)
         self._structures: dict[tuple, Structure] = {}
+        self._programs: dict[tuple, Program] = {}
 
     # -- structure ------------------------------------------------------------------------------
     def signature(self, args: Sequence[Any]) -> tuple:
@@ -226,9 +227,14 @@ class LaneChecker:
     def _program(self, function, args: Sequence[Any], structure: Structure, *, wrt=None, wrt_is_tuple=None,
                  builder="batched_oracles", **extra):
         spec = self.spec
-        return program(builder, function, wrt=wrt or spec.wrt, form=spec.form, static=self.static(args),
-                       nargs=len(args), scalar_output=structure.scalar_output,
-                       wrt_is_tuple=spec.wrt_is_tuple if wrt_is_tuple is None else wrt_is_tuple, **extra)
+        params = dict(wrt=wrt or spec.wrt, form=spec.form, static=self.static(args), nargs=len(args),
+                      scalar_output=structure.scalar_output,
+                      wrt_is_tuple=spec.wrt_is_tuple if wrt_is_tuple is None else wrt_is_tuple, **extra)
+        # pickled (and so fingerprinted) once per lane checker: every batch of a run reuses it
+        key = (builder, id(function), repr(sorted(params.items())))
+        if key not in self._programs:
+            self._programs[key] = program(builder, function, **params)
+        return self._programs[key]
 
     def start(self, rows: list[tuple[tuple, tuple]], *, stacked: bool = False) -> Started:
         """Send the oracles (and a custom rule's own derivative) for ``rows``, which share one
