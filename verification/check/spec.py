@@ -106,6 +106,8 @@ def prepare(spec: CheckSpec, args: Sequence[Any], dtype: np.dtype) -> tuple:
 
 
 def _prepare_tree(name: str, tree: Any, dtype: np.dtype, *, differentiated: bool) -> Any:
+    if isinstance(tree, np.ndarray | float | int) and not isinstance(tree, bool):  # one leaf: the common case, quickly
+        return _prepare_leaf(name, tree, dtype, differentiated=differentiated)
     pairs, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=lambda x: isinstance(x, np.ndarray | np.generic))
     if not pairs and differentiated:
         raise ValueError(f"{name}: has no array leaves to differentiate")

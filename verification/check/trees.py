@@ -89,6 +89,8 @@ def _as_array(leaf: Any) -> np.ndarray:
 
 def stack(trees: Sequence[Any]) -> Any:
     """Trees of one structure stacked leaf by leaf along a new axis 0."""
+    if isinstance(trees[0], np.ndarray):
+        return np.stack(trees)
     return jax.tree.map(lambda *leaves: np.stack(leaves), *trees, is_leaf=is_array_leaf)
 
 
@@ -98,6 +100,8 @@ def unstack(tree: Any, index: int) -> Any:
 
 def signature(tree: Any) -> tuple:
     """What a compiled program depends on: the structure and each leaf's shape and dtype."""
+    if isinstance(tree, np.ndarray):
+        return ("PyTreeDef(*)", ((tree.shape, tree.dtype.str),))
     paths, leaves, treedef = flatten(tree)
     return (str(treedef), tuple((np.shape(leaf), np.asarray(leaf).dtype.str) for leaf in leaves))
 
