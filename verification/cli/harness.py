@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.skip_checker:
         cost = cost_rows(checker.call_costs(), checker.large_input(), checker.pytest_patterns())
         out.print(_table("what a check costs", COST_HEADERS, cost))
-        blocks["harness"] += "\n" + _markdown(COST_HEADERS, cost)  # a missed target is reported, not an error
+        blocks["harness"] += "\n\n" + _markdown(COST_HEADERS, cost)  # a missed target is reported, not an error
     if args.false_alarms:
         from verification.corpus.runner import run_corpus  # the corpus imports every case: only when asked
 
