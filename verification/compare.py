@@ -49,6 +49,15 @@ SCALE_ULPS = 4.0
 r"""S above: the rounding of the derivative's largest entry on each side (half an ulp each), with
 the margin of ``RELATIVE_ULPS``.  Kept below 8 so that a relative error of $10^{-3}$ on an entry
 of $10^{-3}$ of the scale still fails in float32 ($10^{-6} > 4\epsilon_{32} = 4.8\cdot10^{-7}$)."""
+JUDGED_FRACTION = 1e-3
+"""The entries a check answers for: those of at least this fraction of the derivative's scale."""
+RESOLUTION = {"float64": 1e-9, "float32": 1e-3}
+r"""The relative error a check in each lane must see on every entry of at least
+``JUDGED_FRACTION`` of the scale.  A comparison *resolves* it when its tolerance there is below
+half of it (the other half is left to the hand side's own rounding, which can hide part of a
+planted error); where float32's rounding of the oracle or of the hand formula is coarser (a
+variance of values near 1000, $1 - \tanh^2$ near $10^{-3}$), the float32 point is checked in
+float64 too (:mod:`verification.check.resolution`)."""
 
 
 def _scale(oracle: np.ndarray, batched: bool) -> np.ndarray:
@@ -92,6 +101,17 @@ def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = No
     return agree, allowed
 
 
+def resolves(expected, allowed, *, dtype) -> bool:
+    """Whether a comparison with tolerance ``allowed`` per entry fails a relative error of
+    ``RESOLUTION`` (for ``dtype``) at every entry of at least ``JUDGED_FRACTION`` of the
+    scale (see ``RESOLUTION``)."""
+    magnitude = np.abs(np.where(np.isfinite(expected), expected, 0.0))
+    judged = magnitude >= JUDGED_FRACTION * magnitude.max(initial=0.0)
+    with np.errstate(invalid="ignore"):
+        seen = np.asarray(allowed) < 0.5 * RESOLUTION[np.dtype(dtype).name] * magnitude
+    return bool(np.all(seen | ~judged))
+
+
 def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None, *, entrywise: bool = False) -> str:
     """How the tolerance of a comparison was chosen, in one line."""
     if rtol is not None or atol is not None:
@@ -110,7 +130,8 @@ class Comparison:
     has an oracle of exactly 0 (a relative error is then meaningless).  ``lost_accuracy`` lists
     (index, derivative, oracle) of the entries that passed by the scale rule alone (their own
     rounding would have failed them; at most 5, the worst first), ``n_lost_accuracy`` counts
-    them all, and ``scale`` is the largest |oracle| they were judged against.
+    them all, and ``scale`` is the largest |oracle| they were judged against.  ``resolved``: the
+    tolerance would see a relative error of ``RESOLUTION`` on every entry that matters (:func:`resolves`).
     """
 
     rule: str
@@ -134,6 +155,7 @@ class Comparison:
     scale: float = 0.0
     lost_accuracy: tuple[tuple[tuple[int, ...], float, float], ...] = ()
     n_lost_accuracy: int = 0
+    resolved: bool = True
     inputs: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     allowed: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -278,6 +300,7 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         scale=scale,
         lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
         n_lost_accuracy=len(lost),
+        resolved=rtol is not None or atol is not None or resolves(expected, allowed, dtype=dtype),
         allowed=np.array(allowed),
         **common,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import weakref
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -77,22 +78,43 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+_PICKLED: weakref.WeakKeyDictionary[Callable, dict[bytes, bytes]] = weakref.WeakKeyDictionary()
+"""What each live function object pickled to, with given other parts (their pickled form).  A
+function object is read once, as ``jax.jit`` reads it (which traces it once per signature and
+never sees a global or a closed-over array changed later): pickling a function by value walks
+its globals and every loaded module, the largest part of a small check's cost.  Held weakly:
+a function's entries go with it."""
+
+
+def _pickled(first: tuple, function: Callable, rest: tuple) -> bytes:
+    """``dumps((*first, function, *rest))``, remembered per function object while it lives."""
+    try:
+        memo = _PICKLED.setdefault(function, {})
+    except TypeError:  # not weakly referenceable (a bound method, a builtin): pickled each time
+        return dumps((*first, function, *rest))
+    key = dumps((first, rest))
+    if key not in memo:
+        memo[key] = dumps((*first, function, *rest))
+    return memo[key]
+
+
 def program(builder: str, function: Callable, **params: Any) -> Program:
     """The program ``builder`` makes of ``function`` with ``params``, fingerprinted."""
     try:
-        payload = dumps((builder, function, params))
+        payload = _pickled((builder,), function, (params,))
     except Exception:  # a closure over a lock, a file, ...: usable here, not in another process
         return Program(builder, function, params, ("identity", builder, id(function), _hashable(params)), None)
     return Program(builder, function, params, hashlib.sha256(payload).digest(), payload)
 
 
-def fingerprint(*parts: Any) -> Hashable:
-    """A key for ``parts`` by content (their pickled form), or by identity where they cannot be
-    pickled (then the key holds them, so an identity is never reused while the key lives)."""
+def fingerprint(function: Callable, *parts: Any) -> Hashable:
+    """A key for ``function`` and ``parts`` by content (their pickled form), or by identity where
+    they cannot be pickled (then the key holds them, so an identity is never reused while the key
+    lives)."""
     try:
-        return hashlib.sha256(dumps(parts)).digest()
+        return hashlib.sha256(_pickled((), function, parts)).digest()
     except Exception:
-        return ("identity", tuple(id(p) for p in parts), parts)
+        return ("identity", id(function), tuple(id(p) for p in parts), (function, *parts))
 
 
 def _hashable(params: dict[str, Any]) -> Hashable:

@@ -1,6 +1,8 @@
 """``python -m verification bench-harness``: the harness's own speed and what a check costs, as
 tables and into the benchmark page's blocks; bad input is a usage error before any work."""
 
+import dataclasses
+
 from verification.bench import checker
 from verification.cli import main
 from verification.cli.harness import cost_rows
@@ -55,3 +57,20 @@ def test_rules_verified_in_worker_processes_come_back_in_order_lane_by_lane():
                                                          ("sum_dx", "float64"), ("dot_dw", "float64")]
     assert all(r.passed and r.points >= 32 and r.compilations >= 1 for r in results)
     assert {"jacfwd", "jacrev", "grad"} <= set(results[1].oracles)
+
+
+def test_the_false_alarm_corpus_fails_the_command_on_a_false_alarm(monkeypatch, capsys):
+    from verification.corpus import CASES, runner
+    from verification.corpus.case import scaled
+
+    case = CASES[0]
+    command = ["bench-harness", "--examples", "4", "--rule", "dot_dw", "--jobs", "1", "--skip-checker",
+               "--false-alarms", "1"]
+    monkeypatch.setattr(runner, "CASES", (case,))
+    assert main(command) == 0
+    assert "| **all** | | **0** | **0** |" in capsys.readouterr().out
+    # the case's "correct" derivative made wrong: every draw is a false alarm
+    monkeypatch.setattr(runner, "CASES", (dataclasses.replace(case, derivative=scaled(case.derivative, 1.001)),))
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert f"false alarm, {case.name}" in err and "the false-alarm corpus (2 false alarms" in err

@@ -16,7 +16,10 @@ precision lane (float64 and float32):
 4. on a mismatch the report says why when it can: transposed, denominator layout, sign, constant
    factor, diagonal only, two leaves swapped, a bias gradient not summed over the batch, the
    derivative with respect to another argument, a point where ``f`` is not differentiable (and
-   which one-sided derivative each side took).
+   which one-sided derivative each side took);
+5. in float32, where float32's rounding is too coarse to see a relative error of $10^{-3}$ on an
+   entry of at least $10^{-3}$ of the derivative's scale, the float32 point is checked in float64
+   too (:mod:`.resolution`).
 
 The two lanes leave the user's process as it found it: the lane whose precision
 ``jax_enable_x64`` gives here runs here, the other in a helper process
@@ -26,7 +29,7 @@ The entry points are here; the machinery behind them is one module per concept: 
 spec (:mod:`.spec`), pytrees (:mod:`.trees`), one lane (:mod:`.lane`), one point (:mod:`.point`),
 the batch filter (:mod:`.batch`), the hypothesis search (:mod:`.search`), kinks (:mod:`.kinks`),
 diagnoses across leaves (:mod:`.diagnoses`), custom rules (:mod:`.custom`), untraceable ``f``
-(:mod:`.tracing`) and the results (:mod:`.results`).
+(:mod:`.tracing`), the float32 lane's resolution (:mod:`.resolution`) and the results (:mod:`.results`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from verification.check.custom import rule_form, undecorated, unwrap
 from verification.check.kinks import PROBES
 from verification.check.lane import DIRECTIONS, LaneChecker
 from verification.check.point import finish_point, start_point
+from verification.check.resolution import needs_float64, recheck_in_float64, same_point
 from verification.check.results import DerivativeCheck, OracleStats, VerifyResult
 from verification.check.search import BATCH, search_lane
 from verification.check.spec import KINK_POLICIES, CheckSpec, make_spec, prepare
@@ -198,6 +202,9 @@ def _check(spec: CheckSpec, args: Sequence[Any], dtype: Any, note: str) -> Deriv
     comparisons, notes = [], []
     for d in dtypes:
         c, n = finish_point(checkers[d], started[d])
+        if needs_float64(spec, d, c) and not any(same_point(prepared[d], prepared[o]) for o in dtypes if o != d):
+            recheck, recheck_notes = recheck_in_float64(spec, prepared[d])
+            c, n = c + recheck, n + recheck_notes
         comparisons += c
         notes += [f"[{d.name}] {x}" for x in n]
     passed = all(c.ok for c in comparisons)

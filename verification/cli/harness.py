@@ -124,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
         corpus = run_corpus(args.false_alarms)
         blocks["false-alarms"] = corpus.markdown()
         out.print(corpus.markdown(), markup=False, highlight=False)
+        if corpus.false_alarms or corpus.missed:
+            status = 1
+            timing.reports.append(corpus.failures())
+            timing.failed.append(f"the false-alarm corpus ({corpus.false_alarms} false alarms, "
+                                 f"{corpus.missed} planted mistakes missed)")
     if timing.reports:
         err = console(stderr=True)
         for report in timing.reports:

@@ -7,13 +7,13 @@ must reject.  The generic mistakes below are the ones every case carries:
 
 - ``×1.001``: the whole derivative scaled by $1 + 10^{-3}$;
 - ``sign``: the whole derivative negated;
-- ``entry +1e-3`` / ``entry +1e-9``, *probes* of the checker's resolution rather than mistakes a
-  user makes: one entry scaled by $1 + \delta$, the entry of smallest magnitude among those of
-  at least $10^{-3}$ of the derivative's largest entry (the hardest entry the scale rule still
-  leaves to the entry's own rounding).  $\delta = 10^{-9}$ is below float32's resolution, so
-  that probe runs in the float64 lane only.  A probe passes where the oracle's own rounding at
-  that entry is as large as the planted error (float32 ``1 - tanh²`` near 1e-3, a variance of
-  values near 1000): no comparison with that oracle can see it, so probes are counted apart.
+- ``entry +1e-3`` / ``entry +1e-9``: the checker's promised resolution
+  (:data:`verification.compare.RESOLUTION`): one entry scaled by $1 + \delta$, the entry of
+  smallest magnitude among those of at least $10^{-3}$ of the derivative's largest entry (the
+  hardest entry the scale rule still leaves to the entry's own rounding).  $\delta = 10^{-9}$ is
+  below float32's resolution, so it is planted in the float64 lane only.  Where float32's
+  rounding at that entry is as large as the planted error (``1 - tanh²`` near 1e-3, a variance of
+  values near 1000), the float32 lane sees it by checking the float32 point in float64 too.
 """
 
 from __future__ import annotations
@@ -23,22 +23,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from verification.compare import JUDGED_FRACTION, RESOLUTION
+
 LANES: tuple[str, ...] = ("float64", "float32")
-
-SMALLEST_JUDGED = 1e-3
-"""The entries a planted one-entry mistake may hit: those of at least this fraction of the
-derivative's largest entry."""
-
 
 @dataclass(frozen=True)
 class Mistake:
-    """A wrong derivative (same signature as the case's) and the lanes it is planted in;
-    ``probe``: a probe of the checker's resolution (see the module docstring)."""
+    """A wrong derivative (same signature as the case's) and the lanes it is planted in."""
 
     name: str
     derivative: Callable
     lanes: tuple[str, ...] = LANES
-    probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,11 +67,11 @@ def scaled(derivative: Callable, factor: float) -> Callable:
 
 def one_entry(derivative: Callable, delta: float) -> Callable:
     """``derivative`` with one entry scaled by ``1 + delta``: of the entries of at least
-    ``SMALLEST_JUDGED`` of the largest, the smallest in magnitude."""
+    ``JUDGED_FRACTION`` of the largest, the smallest in magnitude."""
     def wrong(*args):
         d = np.array(derivative(*args))
         magnitude = np.abs(d.astype(np.float64)).ravel()
-        judged = magnitude >= SMALLEST_JUDGED * magnitude.max(initial=0.0)
+        judged = magnitude >= JUDGED_FRACTION * magnitude.max(initial=0.0)
         if not judged.any():
             return d
         k = int(np.flatnonzero(judged)[np.argmin(magnitude[judged])])
@@ -91,8 +86,8 @@ def generic_mistakes(derivative: Callable) -> tuple[Mistake, ...]:
     return (
         Mistake("×1.001", scaled(derivative, 1.001)),
         Mistake("sign", scaled(derivative, -1.0)),
-        Mistake("entry +1e-3", one_entry(derivative, 1e-3), probe=True),
-        Mistake("entry +1e-9", one_entry(derivative, 1e-9), lanes=("float64",), probe=True),
+        Mistake("entry +1e-3", one_entry(derivative, RESOLUTION["float32"])),
+        Mistake("entry +1e-9", one_entry(derivative, RESOLUTION["float64"]), lanes=("float64",)),
     )
 
 
@@ -104,4 +99,4 @@ def case(name: str, family: str, f: Callable, derivative: Callable, draw: Callab
                 description=description)
 
 
-__all__ = ["LANES", "SMALLEST_JUDGED", "Case", "Mistake", "case", "generic_mistakes", "one_entry", "scaled"]
+__all__ = ["LANES", "Case", "Mistake", "case", "generic_mistakes", "one_entry", "scaled"]

@@ -31,27 +31,18 @@ class CaseResult:
     false_alarms: int = 0
     misses: dict[str, int] = field(default_factory=dict)
     planted: dict[str, int] = field(default_factory=dict)
-    probes: frozenset[str] = frozenset()
     first_false_alarm: str | None = None
     first_miss: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def missed(self) -> int:
-        """Planted mistakes that passed (probes not counted)."""
-        return sum(n for name, n in self.misses.items() if name not in self.probes)
+        """Planted mistakes that passed."""
+        return sum(self.misses.values())
 
     @property
     def mistakes(self) -> int:
-        return sum(n for name, n in self.planted.items() if name not in self.probes)
-
-    @property
-    def probes_missed(self) -> int:
-        return sum(n for name, n in self.misses.items() if name in self.probes)
-
-    @property
-    def probes_planted(self) -> int:
-        return sum(n for name, n in self.planted.items() if name in self.probes)
+        return sum(self.planted.values())
 
 
 @dataclass
@@ -70,27 +61,20 @@ class CorpusReport:
         return sum(r.missed for r in self.results)
 
     @property
-    def probes_missed(self) -> int:
-        return sum(r.probes_missed for r in self.results)
-
-    @property
     def seconds(self) -> float:
         return sum(r.seconds for r in self.results)
 
     def markdown(self) -> str:
         """The counts as a markdown table (one row per case and lane, the lane as 64 or 32),
-        readable at 80 columns: false alarms of the correct derivative, planted mistakes that
-        passed, and resolution probes that passed (named when any did)."""
-        lines = ["| case | lane | false alarms | missed | probes passed |", "|---|---|---:|---:|---|"]
+        readable at 80 columns: false alarms of the correct derivative and planted mistakes that
+        passed (named when any did)."""
+        lines = ["| case | lane | false alarms | missed |", "|---|---|---:|---:|"]
         for r in self.results:
-            probes = f"{r.probes_missed} / {r.probes_planted}"
-            if r.probes_missed:
-                probes += " (" + ", ".join(f"{n} {name}" for name, n in r.misses.items() if n and name in r.probes) + ")"
             missed = f"{r.missed} / {r.mistakes}"
             if r.missed:
-                missed += " (" + ", ".join(f"{n} {name}" for name, n in r.misses.items() if n and name not in r.probes) + ")"
-            lines.append(f"| {r.case} | {r.lane[-2:]} | {r.false_alarms} / {r.draws} | {missed} | {probes} |")
-        lines.append(f"| **all** | | **{self.false_alarms}** | **{self.missed}** | {self.probes_missed} |")
+                missed += " (" + ", ".join(f"{n} {name}" for name, n in r.misses.items() if n) + ")"
+            lines.append(f"| {r.case} | {r.lane[-2:]} | {r.false_alarms} / {r.draws} | {missed} |")
+        lines.append(f"| **all** | | **{self.false_alarms}** | **{self.missed}** |")
         return "\n".join(lines)
 
     def failures(self) -> str:
@@ -111,8 +95,7 @@ def draw_point(case: Case, index: int) -> tuple:
 
 def run_case(case: Case, lane: str, draws: int, *, start: int = 0, **check_options) -> CaseResult:
     """``case`` at ``draws`` points in ``lane``: the correct derivative and every mistake planted there."""
-    result = CaseResult(case=case.name, family=case.family, lane=lane,
-                        probes=frozenset(m.name for m in case.mistakes if m.probe))
+    result = CaseResult(case=case.name, family=case.family, lane=lane)
     began = time.perf_counter()
     planted = [m for m in case.mistakes if lane in m.lanes]
     for index in range(start, start + draws):
