@@ -174,7 +174,10 @@ class LocalRunner:
     def submit(self, prog: Program, *call: Any) -> Pending:
         compiled = self.cache.get(prog.key, lambda: build(prog.builder, prog.function, prog.params))
         with highest_matmul_precision():
-            return Pending(oracles.to_numpy(compiled(*call)))
+            outputs = compiled(*call)
+        # read when asked: the program runs (JAX dispatches it asynchronously) while the caller
+        # computes the hand derivative
+        return Pending(wait=lambda: oracles.to_numpy(outputs))
 
 
 LOCAL_PROGRAMS = ProgramCache()

@@ -326,9 +326,11 @@ class LaneChecker:
                     return a
                 low = a.astype(np.float32)
                 if jitter:
-                    steps = rng.integers(-1, 2, size=low.shape)
-                    low = np.where(steps > 0, np.nextafter(low, np.float32(np.inf)),
-                                   np.where(steps < 0, np.nextafter(low, np.float32(-np.inf)), low))
+                    # one ulp either way: a step of the bit pattern read as an integer (zero,
+                    # and a step out of the finite numbers, stay where they are)
+                    steps = rng.integers(-1, 2, size=low.shape, dtype=np.int8)
+                    moved = (low.view(np.int32) + steps).view(np.float32)
+                    low = np.where(np.isfinite(moved) & (low != 0), moved, low)
                 return low.astype(dtype)
             return jax.tree.map(leaf, tree, is_leaf=is_array_leaf)
 

@@ -38,6 +38,9 @@ def finish_point(lane: LaneChecker, started: Started, *, diagnose: bool = True) 
     change the verdict."""
     spec, dtype, structure = lane.spec, lane.dtype, started.structure
     args, rows = started.rows[0][0], started.rows
+    # the hand derivative first: the lane's programs run meanwhile (in the helper process, or
+    # dispatched asynchronously here)
+    hands = lane.hands(started, with_noise=True)
     results = lane.oracle_results(started)
     assert isinstance(results, list)
     common = dict(rule=spec.name, dtype=dtype, rtol=spec.rtol, atol=spec.atol, **verdict_options(spec))
@@ -61,7 +64,6 @@ def finish_point(lane: LaneChecker, started: Started, *, diagnose: bool = True) 
     if spec.rule is not None:
         comparisons += _rule_primal(lane, started, results[0]["value"], common)
     names = oracle_names(spec.form, structure.scalar_output)
-    hands = lane.hands(started, with_noise=True)
     failed: list[tuple[int, int, Comparison]] = []
     for k, ((_, directions), result, (hand, rho)) in enumerate(zip(rows, results, hands, strict=True)):
         inputs = _inputs(spec, args, directions)
