@@ -61,12 +61,29 @@ float64 too (:mod:`verification.check.resolution`)."""
 
 
 def _scale(oracle: np.ndarray, batched: bool) -> np.ndarray:
-    """The derivative's scale: max |oracle| over the array, or over each point's entries (axis 0
-    indexing points) when ``batched``; shaped to broadcast against ``oracle``."""
-    finite = np.where(np.isfinite(oracle), oracle, 0.0)
-    if batched and finite.ndim >= 1:
-        return finite.reshape(finite.shape[0], -1).max(axis=1, initial=0.0).reshape((-1,) + (1,) * (finite.ndim - 1))
-    return np.asarray(finite.max(initial=0.0))
+    """The derivative's scale: max |oracle| over the finite entries of the array, or of each
+    point (axis 0 indexing points) when ``batched``; shaped to broadcast against ``oracle``
+    (which holds magnitudes)."""
+    if batched and oracle.ndim >= 1:
+        rows = oracle.reshape(oracle.shape[0], -1)
+        top = rows.max(axis=1, initial=0.0)
+        if not np.all(np.isfinite(top)):
+            top = np.where(np.isfinite(rows), rows, 0.0).max(axis=1, initial=0.0)
+        return top.reshape((-1,) + (1,) * (oracle.ndim - 1))
+    top = oracle.max(initial=0.0)
+    return np.asarray(top if np.isfinite(top) else np.where(np.isfinite(oracle), oracle, 0.0).max(initial=0.0))
+
+
+def _own_tolerance(oracle: np.ndarray, noise, dtype) -> np.ndarray:
+    """Each entry's own rounding: the first bound of the module docstring (``oracle`` holds
+    magnitudes)."""
+    finfo = np.finfo(dtype)
+    own = oracle * (RELATIVE_ULPS * float(finfo.eps))
+    noise = np.asarray(noise, dtype=np.float64)
+    if noise.ndim or noise != 0:
+        own += NOISE_FACTOR * np.nan_to_num(noise, nan=0.0, posinf=0.0, neginf=0.0)
+    own += float(finfo.tiny / finfo.eps)
+    return own
 
 
 def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: float | None = None,
@@ -76,13 +93,10 @@ def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: floa
     oracle = np.abs(np.asarray(oracle, dtype=np.float64))
     if rtol is not None or atol is not None:
         return (atol or 0.0) + (rtol or 0.0) * oracle
-    finfo = np.finfo(dtype)
-    eps = float(finfo.eps)
-    noise = np.where(np.isfinite(noise), noise, 0.0)
-    own = NOISE_FACTOR * noise + RELATIVE_ULPS * eps * oracle + float(finfo.tiny / finfo.eps)
+    own = _own_tolerance(oracle, noise, dtype)
     if entrywise:
         return own
-    return np.maximum(own, SCALE_ULPS * eps * _scale(oracle, batched))
+    return np.maximum(own, SCALE_ULPS * float(np.finfo(dtype).eps) * _scale(oracle, batched))
 
 
 def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = None,
@@ -264,7 +278,7 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
     if actual.shape != expected.shape:
         return Comparison(ok=False, hint=_shape_hint(actual, expected, out_ndim), **common)
     agree, allowed = entries_agree(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
-    lost, scale = _lost_accuracy(actual, expected, noise, agree, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
+    lost, n_lost, scale = _lost_accuracy(actual, expected, noise, agree, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
     diff = np.abs(actual - expected)
     diff = np.where(np.isnan(diff), np.inf, diff)
     bad = ~agree
@@ -299,26 +313,28 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         hint="" if n_bad == 0 else explain(actual, expected, allowed, out_ndim=out_ndim, hessian_in_ndim=hessian_in_ndim),
         scale=scale,
         lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
-        n_lost_accuracy=len(lost),
+        n_lost_accuracy=n_lost,
         resolved=rtol is not None or atol is not None or resolves(expected, allowed, dtype=dtype),
         allowed=np.array(allowed),
         **common,
     )
 
 
-def _lost_accuracy(actual, expected, noise, agree, *, dtype, rtol, atol, entrywise) -> tuple[list, float]:
-    """The indices of the entries that agree by the scale rule alone, largest error relative to
-    the entry's own tolerance first, and the scale."""
+def _lost_accuracy(actual, expected, noise, agree, *, dtype, rtol, atol, entrywise) -> tuple[list, int, float]:
+    """The indices of the (at most 5) entries that agree by the scale rule alone, largest error
+    relative to the entry's own tolerance first, how many there are, and the scale."""
     if entrywise or rtol is not None or atol is not None or not actual.size:
-        return [], 0.0
-    own = tolerance(expected, noise, dtype=dtype, entrywise=True)
+        return [], 0, 0.0
+    magnitude = np.abs(expected)
+    own = _own_tolerance(magnitude, noise, dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(actual - expected)
-        only_by_scale = agree & ~(diff <= own)
-        excess = np.where(only_by_scale, diff / np.maximum(own, np.finfo(np.float64).tiny), 0.0)
-    order = np.argsort(-excess.ravel(), kind="stable")[: int(only_by_scale.sum())]
-    return ([tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order],
-            float(_scale(np.abs(expected), batched=False)))
+        lost = np.flatnonzero(agree & ~(diff <= own))
+        excess = diff.ravel()[lost] / np.maximum(np.broadcast_to(own, diff.shape).ravel()[lost],
+                                                 np.finfo(np.float64).tiny)
+    order = lost[np.argsort(-excess, kind="stable")[:5]]
+    return ([tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order], len(lost),
+            float(_scale(magnitude, batched=False)))
 
 
 def lost_accuracy_note(c: Comparison) -> str:

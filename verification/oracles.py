@@ -206,7 +206,8 @@ def over_rows(fun: Callable, rows):
 
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
                     nargs: int, scalar_output: bool, wrt_is_tuple: bool | None = None,
-                    primal_through_derivative: bool = False, value: bool = True) -> Callable:
+                    primal_through_derivative: bool = False, value: bool = True,
+                    one_point: bool = False) -> Callable:
     """A jitted ``run(seed, dynamic_args, directions)`` over a leading batch axis.
 
     ``dynamic_args`` holds the non-static arguments in order (pytrees), each leaf stacked along
@@ -214,6 +215,11 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
     non-directional forms).  Returns ``{"value": (leaves, noises), name: (leaves, noises), ...}``:
     ``f``'s value (:func:`primal_function`; empty without ``value``, when nothing reads it) and
     each oracle as their flattened leaves, each with its rounding noise.
+
+    ``one_point``: ``dynamic_args`` is one point, without the batch axis, and only the directions
+    are stacked.  The point's own computation (``f``'s forward pass and the residuals its
+    derivative keeps) does not depend on a direction: ``jax.vmap`` over the directions computes it
+    once for all of them, and each noise sample perturbs it once.
     """
     oracles = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)
     primal = primal_function(f, wrt, form, through_derivative=primal_through_derivative)
@@ -222,21 +228,28 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
         value, noise = pair
         return jax.tree.leaves(value), jax.tree.leaves(noise)
 
+    def at(fun):
+        """``fun(args, direction)`` on the dynamic arguments; with ``one_point``, on each direction."""
+        def call(a, dd):
+            full = with_static(a, static, nargs)
+            return jax.vmap(lambda d: fun(full, d))(dd) if one_point else fun(full, dd)
+        return call
+
     def one(seed, dynamic, direction):
-        out = {"value": flat(rounding_noise(lambda a, dd: primal(with_static(a, static, nargs), dd))(
-            seed, dynamic, direction)) if value else ([], [])}
+        out = {"value": flat(rounding_noise(at(primal))(seed, dynamic, direction)) if value else ([], [])}
         # The noise is measured on the first oracle and lent to the others: they compute the same
         # entries from the same terms in another order, so their rounding is of the same size,
         # and measuring it once keeps the compiled program (and its compile time) small.
         first, *others = oracles
-        out[first] = flat(rounding_noise(lambda a, dd: oracles[first](with_static(a, static, nargs), dd))(
-            seed, dynamic, direction))
+        out[first] = flat(rounding_noise(at(oracles[first]))(seed, dynamic, direction))
         for name in others:
-            out[name] = (jax.tree.leaves(oracles[name](with_static(dynamic, static, nargs), direction)), out[first][1])
+            out[name] = (jax.tree.leaves(at(oracles[name])(dynamic, direction)), out[first][1])
         return out
 
     def run(seed, dynamic, directions):
         _TRACES["count"] += 1
+        if one_point:
+            return one(seed, dynamic, directions)
         return over_rows(lambda row: one(seed, *row), (dynamic, directions))
 
     return _jit(run)

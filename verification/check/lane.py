@@ -243,14 +243,22 @@ class LaneChecker:
         """Send the oracles (and a custom rule's own derivative) for ``rows``, which share one
         signature; the results come with :meth:`oracle_results` and :meth:`hands`."""
         structure = self.structure(rows[0][0])
-        dynamic, directions = self._stacked(rows, stacked)
+        # the directions of one point share its forward computation (one program over them)
+        one_point = (not stacked and not self.padded and len(rows) > 1
+                     and all(args is rows[0][0] for args, _ in rows))
+        if one_point:
+            dynamic = self.dynamic(rows[0][0])
+            directions = tuple(stack(column) for column in zip(*(d for _, d in rows), strict=True))
+        else:
+            dynamic, directions = self._stacked(rows, stacked)
         value = self.spec.primal is not None or self.spec.rule is not None  # read only to compare values
-        oracles = self.runner.submit(self._program(self.spec.f, rows[0][0], structure, value=value), self.spec.seed,
-                                     dynamic, directions)
+        oracles = self.runner.submit(self._program(self.spec.f, rows[0][0], structure, value=value,
+                                                   one_point=one_point),
+                                     self.spec.seed, dynamic, directions)
         rule = None
         if self.spec.rule is not None:
             rule = self.runner.submit(self._program(self.spec.rule, rows[0][0], structure,
-                                                    primal_through_derivative=True),
+                                                    primal_through_derivative=True, one_point=one_point),
                                       self.spec.seed, dynamic, directions)
         return Started(rows, structure, oracles, rule, stacked)
 
