@@ -17,9 +17,9 @@ precision lane (float64 and float32):
    factor, diagonal only, two leaves swapped, a bias gradient not summed over the batch, the
    derivative with respect to another argument, a point where ``f`` is not differentiable (and
    which one-sided derivative each side took);
-5. in float32, where float32's rounding is too coarse to see a relative error of $10^{-3}$ on an
-   entry of at least $10^{-3}$ of the derivative's scale, the float32 point is checked in float64
-   too (:mod:`.resolution`).
+5. in float32 alone, where float32's rounding is too coarse to see a relative error of $10^{-3}$
+   on an entry of at least $10^{-3}$ of the derivative's scale, the float32 point is checked in
+   float64 too (:mod:`.resolution`).
 
 The two lanes leave the user's process as it found it: the lane whose precision
 ``jax_enable_x64`` gives here runs here, the other in a helper process
@@ -43,7 +43,7 @@ from verification.check.custom import rule_form, undecorated, unwrap
 from verification.check.kinks import PROBES
 from verification.check.lane import DIRECTIONS, LaneChecker
 from verification.check.point import finish_point, start_point
-from verification.check.resolution import needs_float64, recheck_in_float64, same_point
+from verification.check.resolution import FLOAT64, needs_float64, recheck_in_float64
 from verification.check.results import DerivativeCheck, OracleStats, VerifyResult
 from verification.check.search import BATCH, search_lane
 from verification.check.spec import KINK_POLICIES, CheckSpec, make_spec, prepare
@@ -202,7 +202,7 @@ def _check(spec: CheckSpec, args: Sequence[Any], dtype: Any, note: str) -> Deriv
     comparisons, notes = [], []
     for d in dtypes:
         c, n = finish_point(checkers[d], started[d])
-        if needs_float64(spec, d, c) and not any(same_point(prepared[d], prepared[o]) for o in dtypes if o != d):
+        if needs_float64(spec, d, c) and FLOAT64 not in dtypes:
             recheck, recheck_notes = recheck_in_float64(spec, prepared[d])
             c, n = c + recheck, n + recheck_notes
         comparisons += c

@@ -10,45 +10,33 @@ point) is checked in the float64 lane: the hand derivative in float64 against th
 float64, with float64's rounding.  The float32 comparison still decides whether the derivative
 survives float32; the float64 one decides whether its formula is right at that point.
 
-Nothing is rechecked where it cannot tell more: explicit ``rtol``/``atol`` (the user chose the
-resolution), a float32 lane that already failed, a point the float64 lane of the same check
-already covers (float32 arguments), or a hand derivative whose float64 values are float32
-numbers (one that computes in float32 whatever it is given: float64 cannot see past that).
+Nothing is rechecked where it cannot tell more: a check whose float64 lane runs too (it checks
+the formula at float64's resolution at the user's own point), explicit ``rtol``/``atol`` (the
+user chose the resolution), a float32 lane that already failed, or a hand derivative whose
+float64 values are float32 numbers (one that computes in float32 whatever it is given: float64
+cannot see past that).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
-import jax
 import numpy as np
 
 from verification.check.lane import LaneChecker
 from verification.check.point import check_point
 from verification.check.spec import CheckSpec, prepare
-from verification.check.trees import is_array_leaf
 from verification.compare import JUDGED_FRACTION, RESOLUTION, Comparison
 
 FLOAT32, FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def needs_float64(spec: CheckSpec, dtype: np.dtype, comparisons: Sequence[Comparison]) -> bool:
-    """Whether a float32 lane's comparisons, all passing, leave an entry unresolved."""
+    """Whether a float32 lane's comparisons, all passing, leave an entry unresolved (see the
+    module docstring; the caller knows whether the float64 lane runs too)."""
     return (np.dtype(dtype) == FLOAT32 and spec.rtol is None and spec.atol is None and bool(comparisons)
             and all(c.ok for c in comparisons) and not all(c.resolved for c in comparisons))
-
-
-def same_point(a: Sequence[Any], b: Sequence[Any]) -> bool:
-    """Whether two prepared argument tuples hold the same numbers (a float32 point and the
-    float64 lane's point made of float32 arguments)."""
-    def leaves(args):
-        return [np.asarray(x, np.float64) for x in jax.tree.leaves(list(args), is_leaf=is_array_leaf)
-                if isinstance(x, np.ndarray | np.generic | float)]
-    first, second = leaves(a), leaves(b)
-    return len(first) == len(second) and all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
-                                             for x, y in zip(first, second, strict=True))
 
 
 def recheck_in_float64(spec: CheckSpec, point32: tuple, *, diagnose: bool = True) -> tuple[list[Comparison], list[str]]:
@@ -81,4 +69,4 @@ def _noted(c: Comparison, why: str) -> Comparison:
     return replace(c, note=f"{c.note}; {why}" if c.note else why)
 
 
-__all__ = ["needs_float64", "recheck_in_float64", "same_point"]
+__all__ = ["FLOAT32", "FLOAT64", "needs_float64", "recheck_in_float64"]
