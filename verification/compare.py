@@ -35,6 +35,7 @@ diagonal or only the off-diagonal entries wrong.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,11 @@ variance of values near 1000, $1 - \tanh^2$ near $10^{-3}$), the float32 point i
 float64 too (:mod:`verification.check.resolution`)."""
 
 
+@functools.cache
+def _name(dtype) -> str:
+    return np.dtype(dtype).name
+
+
 def _scale(oracle: np.ndarray, batched: bool) -> np.ndarray:
     """The derivative's scale: max |oracle| over the finite entries of the array, or of each
     point (axis 0 indexing points) when ``batched``; shaped to broadcast against ``oracle``
@@ -81,7 +87,7 @@ def _own_tolerance(oracle: np.ndarray, noise, dtype) -> np.ndarray:
     own = oracle * (RELATIVE_ULPS * float(finfo.eps))
     noise = np.asarray(noise, dtype=np.float64)
     if noise.ndim or noise != 0:
-        own += NOISE_FACTOR * np.nan_to_num(noise, nan=0.0, posinf=0.0, neginf=0.0)
+        own += NOISE_FACTOR * np.where(np.isfinite(noise), noise, 0.0)
     own += float(finfo.tiny / finfo.eps)
     return own
 
@@ -99,6 +105,34 @@ def tolerance(oracle, noise=0.0, *, dtype, rtol: float | None = None, atol: floa
     return np.maximum(own, SCALE_ULPS * float(np.finfo(dtype).eps) * _scale(oracle, batched))
 
 
+@dataclass(frozen=True)
+class _Judgement:
+    """One comparison's arrays: the verdict per entry and what it was made of."""
+
+    agree: np.ndarray
+    allowed: np.ndarray
+    own: np.ndarray | None  # each entry's own rounding (None with explicit rtol/atol)
+    diff: np.ndarray
+    magnitude: np.ndarray
+
+
+def _judge(actual, expected, noise, *, dtype, rtol, atol, batched, entrywise) -> _Judgement:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    magnitude = np.abs(expected)
+    own = None
+    if rtol is not None or atol is not None:
+        allowed = (atol or 0.0) + (rtol or 0.0) * magnitude
+    else:
+        own = _own_tolerance(magnitude, noise, dtype)
+        allowed = own if entrywise else np.maximum(own, SCALE_ULPS * float(np.finfo(dtype).eps)
+                                                   * _scale(magnitude, batched))
+    allowed = np.broadcast_to(allowed, expected.shape)
+    diff = np.abs(actual - expected)
+    with np.errstate(invalid="ignore"):
+        agree = diff <= allowed
+    return _Judgement(agree, allowed, own, diff, magnitude)
+
+
 def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = None,
                   atol: float | None = None, batched: bool = False,
                   entrywise: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -107,22 +141,18 @@ def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = No
     the checker's vectorised filter over a batch of points both call it.  NaN never agrees.
     ``batched``: axis 0 indexes points, each judged on its own (and with its own scale);
     ``entrywise``: every entry against its own rounding only, without the scale rule."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    allowed = np.broadcast_to(tolerance(expected, noise, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise,
-                                        batched=batched), expected.shape)
-    with np.errstate(invalid="ignore"):
-        agree = np.abs(actual - expected) <= allowed
-    return agree, allowed
+    judged = _judge(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, batched=batched, entrywise=entrywise)
+    return judged.agree, judged.allowed
 
 
 def resolves(expected, allowed, *, dtype) -> bool:
     """Whether a comparison with tolerance ``allowed`` per entry fails a relative error of
     ``RESOLUTION`` (for ``dtype``) at every entry of at least ``JUDGED_FRACTION`` of the
     scale (see ``RESOLUTION``)."""
-    magnitude = np.abs(np.where(np.isfinite(expected), expected, 0.0))
-    judged = magnitude >= JUDGED_FRACTION * magnitude.max(initial=0.0)
+    magnitude = np.abs(np.asarray(expected, dtype=np.float64))
+    judged = magnitude >= JUDGED_FRACTION * _scale(magnitude, batched=False)
     with np.errstate(invalid="ignore"):
-        seen = np.asarray(allowed) < 0.5 * RESOLUTION[np.dtype(dtype).name] * magnitude
+        seen = np.asarray(allowed) < 0.5 * RESOLUTION[_name(dtype)] * magnitude
     return bool(np.all(seen | ~judged))
 
 
@@ -145,7 +175,9 @@ class Comparison:
     (index, derivative, oracle) of the entries that passed by the scale rule alone (their own
     rounding would have failed them; at most 5, the worst first), ``n_lost_accuracy`` counts
     them all, and ``scale`` is the largest |oracle| they were judged against.  ``resolved``: the
-    tolerance would see a relative error of ``RESOLUTION`` on every entry that matters (:func:`resolves`).
+    tolerance would see a relative error of ``RESOLUTION`` on every entry that matters
+    (:func:`resolves`; judged in float32, the lane that can be checked again in float64, and
+    True in float64, where nothing finer is left).
     """
 
     rule: str
@@ -272,20 +304,20 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         (False, 'derivative == 2 × oracle: a constant factor is wrong (a missing 2? 1/N vs 1/|A|?)')
     """
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    common = dict(rule=rule, oracle=oracle, wrt=wrt, dtype=np.dtype(dtype).name,
+    common = dict(rule=rule, oracle=oracle, wrt=wrt, dtype=_name(dtype),
                   tolerance_text=describe_tolerance(dtype, rtol, atol, entrywise=entrywise), expected_shape=expected.shape,
                   actual_shape=actual.shape, note=note, inputs=inputs or {})
     if actual.shape != expected.shape:
         return Comparison(ok=False, hint=_shape_hint(actual, expected, out_ndim), **common)
-    agree, allowed = entries_agree(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
-    lost, n_lost, scale = _lost_accuracy(actual, expected, noise, agree, dtype=dtype, rtol=rtol, atol=atol, entrywise=entrywise)
-    diff = np.abs(actual - expected)
-    diff = np.where(np.isnan(diff), np.inf, diff)
+    judged = _judge(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, batched=False, entrywise=entrywise)
+    agree, allowed = judged.agree, judged.allowed
+    lost, n_lost, scale = _lost_accuracy(judged) if not entrywise else ([], 0, 0.0)
+    diff = np.where(np.isnan(judged.diff), np.inf, judged.diff)
     bad = ~agree
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
         nonzero = expected != 0
-        rel = np.where(nonzero, diff / np.where(nonzero, np.abs(expected), 1.0), 0.0)
+        rel = np.where(nonzero, diff / np.where(nonzero, judged.magnitude, 1.0), 0.0)
     # the mismatched entries first, largest difference first (then the largest share of its
     # tolerance); with none, the entry closest to failing.  Only the mismatched entries are
     # sorted, so a passing comparison of a large derivative sorts nothing.
@@ -314,27 +346,26 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         scale=scale,
         lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
         n_lost_accuracy=n_lost,
-        resolved=rtol is not None or atol is not None or resolves(expected, allowed, dtype=dtype),
+        resolved=rtol is not None or atol is not None or _name(dtype) == "float64" or resolves(expected, allowed,
+                                                                                               dtype=dtype),
         allowed=np.array(allowed),
         **common,
     )
 
 
-def _lost_accuracy(actual, expected, noise, agree, *, dtype, rtol, atol, entrywise) -> tuple[list, int, float]:
+def _lost_accuracy(judged: _Judgement) -> tuple[list, int, float]:
     """The indices of the (at most 5) entries that agree by the scale rule alone, largest error
     relative to the entry's own tolerance first, how many there are, and the scale."""
-    if entrywise or rtol is not None or atol is not None or not actual.size:
+    own, diff = judged.own, judged.diff
+    if own is None or not diff.size:
         return [], 0, 0.0
-    magnitude = np.abs(expected)
-    own = _own_tolerance(magnitude, noise, dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        diff = np.abs(actual - expected)
-        lost = np.flatnonzero(agree & ~(diff <= own))
+        lost = np.flatnonzero(judged.agree & ~(diff <= own))
         excess = diff.ravel()[lost] / np.maximum(np.broadcast_to(own, diff.shape).ravel()[lost],
                                                  np.finfo(np.float64).tiny)
     order = lost[np.argsort(-excess, kind="stable")[:5]]
-    return ([tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order], len(lost),
-            float(_scale(magnitude, batched=False)))
+    return ([tuple(int(i) for i in np.unravel_index(k, diff.shape)) for k in order], len(lost),
+            float(_scale(judged.magnitude, batched=False)))
 
 
 def lost_accuracy_note(c: Comparison) -> str:
