@@ -84,11 +84,14 @@ def test_noise_model_is_pinned_from_both_sides():
 # float32 result (the truth: the same program in float64 on the same inputs).
 
 def _rnn_unrolled(w, xs, h0):
+    """The RNN of :func:`_rnn_scan` as a Python loop over ``xs``, a sequence of the steps' inputs,
+    returning the sequence of hidden states.  A sequence, not an array: indexing an array at each
+    step would be a different operation per step, each compiled anew when run op by op."""
     h, out = h0, []
-    for t in range(xs.shape[0]):
-        h = jnp.tanh(w @ h + xs[t])
+    for x in xs:
+        h = jnp.tanh(w @ h + x)
         out.append(h)
-    return jnp.stack(out)
+    return out
 
 
 def _rnn_scan(w, xs, h0):
@@ -147,12 +150,18 @@ def _flat(tree) -> np.ndarray:
     return np.concatenate([np.ravel(np.asarray(v, np.float64)) for v in jax.tree.leaves(tree)])
 
 
-def _noise_and_error(fun, args, *, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The float32 noise estimate of ``fun`` at ``args`` and the true error of its float32 value.
+def _float32_noise(fun, args, *, compiled: bool = True):
+    """``(value, noise)``: the float32 value of ``fun`` at ``args`` (a pytree) and its noise estimate.
     ``compiled=False`` runs the estimate op by op (faster than compiling a long unrolled loop)."""
-    args32 = tuple(np.asarray(a, np.float32) for a in args)
+    args32 = jax.tree.map(lambda a: np.asarray(a, np.float32), args)
     with lane("float32"):
-        value, noise = (jax.jit(rounding_noise(fun)) if compiled else rounding_noise(fun))(0, *args32)
+        return (jax.jit(rounding_noise(fun)) if compiled else rounding_noise(fun))(0, *args32)
+
+
+def _noise_and_error(fun, args) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 noise estimate of ``fun`` at ``args`` and the true error of its float32 value."""
+    args32 = tuple(np.asarray(a, np.float32) for a in args)
+    value, noise = _float32_noise(fun, args32)
     with lane("float64"):
         truth = jax.jit(fun)(*(a.astype(np.float64) for a in args32))
     return _flat(noise), np.abs(_flat(value) - _flat(truth))
@@ -174,9 +183,11 @@ def test_accumulation_noise_bounds_the_true_error_and_not_by_much_more(name):
 def test_a_scan_has_the_noise_of_its_steps_written_out():
     """An RNN through lax.scan gets the noise estimate of the same RNN as a Python loop: the
     scan's body is perturbed afresh at each step, not the loop as one operation."""
-    args = (_W, _RNG.standard_normal((100, 6)), _RNG.standard_normal(6), _RNG.standard_normal((100, 6)))
-    scanned, _ = _noise_and_error(lambda w, xs, h0, g: jax.vjp(_rnn_scan, w, xs, h0)[1](g)[0], args)
-    unrolled, _ = _noise_and_error(lambda w, xs, h0, g: jax.vjp(_rnn_unrolled, w, xs, h0)[1](g)[0], args, compiled=False)
+    w, xs, h0, g = _W, _RNG.standard_normal((100, 6)), _RNG.standard_normal(6), _RNG.standard_normal((100, 6))
+    _, scanned = _float32_noise(lambda w, xs, h0, g: jax.vjp(_rnn_scan, w, xs, h0)[1](g)[0], (w, xs, h0, g))
+    _, unrolled = _float32_noise(lambda w, xs, h0, g: jax.vjp(_rnn_unrolled, w, xs, h0)[1](g)[0],
+                                 (w, list(xs), h0, list(g)), compiled=False)
+    scanned, unrolled = _flat(scanned), _flat(unrolled)
     ratio = np.sqrt(np.mean(scanned ** 2) / np.mean(unrolled ** 2))
     assert 1 / 1.5 <= ratio <= 1.5
 
