@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from verification import check_derivative
+from verification.check.lane import STRUCTURES
 from verification.oracles import compilation_count
 from verification.programs import CACHED_PROGRAMS, LOCAL_PROGRAMS
 
@@ -106,7 +107,7 @@ def _check_a_closure_once() -> weakref.ref:
     return weakref.ref(closure)
 
 
-def test_a_new_lambda_per_example_compiles_once_per_shape_and_is_not_kept_alive():
+def test_a_new_lambda_per_example_compiles_once_per_shape_and_is_not_kept_alive(monkeypatch):
     """Programs are named by content: a hypothesis test that builds a new ``f`` per example
     compiles once per shape; the cache is bounded, so an ``f`` (and its closure) is released
     once enough other programs have run."""
@@ -115,11 +116,18 @@ def test_a_new_lambda_per_example_compiles_once_per_shape_and_is_not_kept_alive(
         f = lambda x: jnp.sum(jnp.tanh(x))  # noqa: E731  a new function object each time
         assert check_derivative(f, lambda x: 1 - np.tanh(x) ** 2, np.linspace(-1, 1, 3 + k % 2), dtype="float32").passed
     assert compilation_count() - first == 2  # two shapes
+    # The caches that hold an f: its compiled programs, and its derivative's structure.
+    caches = (LOCAL_PROGRAMS, STRUCTURES)
+    assert all(cache.size == CACHED_PROGRAMS for cache in caches)
+    # An f is released after bound + 1 other programs whatever the bound: a bound of 4 proves it
+    # with 5 compilations instead of CACHED_PROGRAMS + 1.
+    for cache in caches:
+        monkeypatch.setattr(cache, "size", 4)
     kept = _check_a_closure_once()
-    for k in range(CACHED_PROGRAMS + 1):
+    for k in range(4 + 1):
         check_derivative(lambda x, k=k: jnp.sum(x) * k, lambda x, k=k: np.full_like(x, k), np.ones(2), dtype="float32")
     gc.collect()
-    assert kept() is None and len(LOCAL_PROGRAMS) <= CACHED_PROGRAMS
+    assert kept() is None and all(len(cache) <= 4 for cache in caches)
 
 
 def test_an_f_that_cannot_travel_to_the_other_lane_is_named():
