@@ -7,6 +7,7 @@ one shape in a domain, with a seeded background for large ones."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -28,6 +29,10 @@ DRAWN_ELEMENTS = 32
 seeded background (see :func:`verification.strategies.arrays`)."""
 PLACED_ELEMENTS = 8
 """At most this many drawn elements are placed into a large array's background."""
+CACHED_STRATEGIES = 1024
+"""Domains, and arrays of one shape in a domain, kept per process (least recently used first
+out).  A strategy built inside a ``flatmap`` is built again at every draw; the same object
+again is validated once by hypothesis, not at every draw, which costs more than the draw."""
 
 
 class Domain:
@@ -52,6 +57,7 @@ class Domain:
         self.points = [p for a, b in self.pieces for p in (a, b)] + ([0.0] if zero_allowed else [])
         self.zero_allowed = zero_allowed
         self.empty = not self.pieces and not zero_allowed
+        self._strategy: st.SearchStrategy[float] | None = None
 
     @property
     def width(self) -> Literal[32, 64]:
@@ -72,9 +78,11 @@ class Domain:
         return min(self.points, key=lambda p: abs(p - v))
 
     def strategy(self) -> st.SearchStrategy[float]:
-        """One bounded ``st.floats`` of the dtype's width, mapped into the domain."""
-        raw = st.floats(-self.hi, self.hi, width=self.width, allow_subnormal=False)
-        return raw.map(self.project if self.kinks else self.gap)
+        """One bounded ``st.floats`` of the dtype's width, mapped into the domain (one object per domain)."""
+        if self._strategy is None:
+            raw = st.floats(-self.hi, self.hi, width=self.width, allow_subnormal=False)
+            self._strategy = raw.map(self.project if self.kinks else self.gap)
+        return self._strategy
 
     def project_array(self, a: np.ndarray) -> np.ndarray:
         """:meth:`project` of every element of ``a`` (values of the dtype within ±hi), vectorized
@@ -114,15 +122,26 @@ def element_domain(dtype: Any, max_magnitude: float = MAGNITUDE, min_magnitude: 
         lo = max(lo, smallest_normal(lane))
     if lo > hi:
         raise InvalidArgument(f"min_magnitude: no value of {lane} lies in [{min_magnitude:g}, {max_magnitude:g}]")
-    domain = Domain(lane, hi, lo, allow_zero, kinks, margin)
+    domain = _domain(lane, hi, lo, allow_zero, kinks, margin)
     if domain.empty:
         raise InvalidArgument(f"away_from: every value in ±[{lo:g}, {hi:g}] is within margin={margin:g} of a kink {kinks}")
     return domain
 
 
-def arrays_of_shape(domain: Domain, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+@functools.lru_cache(maxsize=CACHED_STRATEGIES)
+def _domain(lane: np.dtype, hi: float, lo: float, allow_zero: bool, kinks: tuple[float, ...], margin: float) -> Domain:
+    return Domain(lane, hi, lo, allow_zero, kinks, margin)
+
+
+def arrays_of_shape(domain: Domain, shape: Sequence[int]) -> st.SearchStrategy[np.ndarray]:
     """Arrays of one ``shape`` with elements in ``domain``: each drawn up to ``DRAWN_ELEMENTS``,
-    else a seeded background with up to ``PLACED_ELEMENTS`` drawn elements placed in it."""
+    else a seeded background with up to ``PLACED_ELEMENTS`` drawn elements placed in it (one
+    object per domain and shape)."""
+    return _arrays_of_shape(domain, tuple(int(k) for k in shape))
+
+
+@functools.lru_cache(maxsize=CACHED_STRATEGIES)
+def _arrays_of_shape(domain: Domain, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     size = math.prod(shape)
     if size <= DRAWN_ELEMENTS:
         return hnp.arrays(domain.dtype, shape, elements=domain.strategy())

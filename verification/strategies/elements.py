@@ -4,18 +4,16 @@ vectors of one length, a vector with its scalar) and :func:`sizes` from a pool."
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-from hypothesis.extra import numpy as hnp
 from numpy.typing import DTypeLike
 
 from verification.strategies.defaults import KINK_MARGIN, MAGNITUDE, MIN_MAGNITUDE, VECTOR_SIZES
-from verification.strategies.domain import DRAWN_ELEMENTS, arrays_of_shape, element_domain
+from verification.strategies.domain import arrays_of_shape, element_domain
 from verification.strategies.validation import checked_count, checked_lane, checked_pool, checked_shape, checked_shape_pool, is_shape
 
 __all__ = ["arrays", "floats", "nonzero", "scalars", "sizes", "vector_and_scalar", "vector_pairs", "vectors"]
@@ -66,10 +64,8 @@ def arrays(*, dtype: DTypeLike = np.float64, shape: Shapes, **floats_kwargs: Any
         return shape.flatmap(lambda s: arrays_of_shape(domain, s))
     if is_shape(shape):
         return arrays_of_shape(domain, checked_shape(shape))
-    pool = checked_shape_pool(shape)
-    if all(math.prod(s) <= DRAWN_ELEMENTS for s in pool):
-        return hnp.arrays(domain.dtype, st.sampled_from(pool), elements=domain.strategy())
-    return st.sampled_from(pool).flatmap(lambda s: arrays_of_shape(domain, s))
+    # one strategy per shape, built once (hypothesis validates a new strategy at every draw)
+    return st.sampled_from(checked_shape_pool(shape)).flatmap(lambda s: arrays_of_shape(domain, s))
 
 
 def scalars(*, dtype: DTypeLike = np.float64, **floats_kwargs: Any) -> st.SearchStrategy[np.ndarray]:
