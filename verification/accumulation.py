@@ -73,6 +73,12 @@ def real_dtype(dtype) -> np.dtype:
     return np.dtype(jnp.finfo(dtype).dtype)
 
 
+def scalar(value: float, dtype) -> np.generic:
+    """``value`` as a scalar of ``dtype``: ``lax`` broadcasts a scalar operand without an operation
+    of its own, where a constant of the operand's shape costs one (and one more per ``vmap``)."""
+    return np.dtype(dtype).type(value)
+
+
 def _bind_on(eqn, invals, transform, real):
     """``eqn``'s operation applied to ``transform`` of its term operands (the others unchanged), in
     the real dtype ``real``."""
@@ -91,10 +97,10 @@ def sum_rounding(total, squares, count, u: float, *, tree: bool = False):
     and ``B = N⌈log₂N⌉`` (each of the ⌈log₂N⌉ levels holds partial sums whose squares add up to
     about ``N·v``, and the last levels' partial sums add up to ``S``).  Written with ``lax`` (cheap
     to trace, as the perturbed evaluation is)."""
-    shape, dtype = tuple(np.shape(total)), jnp.result_type(total)
+    dtype = jnp.result_type(total)
 
     def c(value: float):
-        return lax.full(shape, value, dtype)
+        return scalar(value, dtype)
 
     n = lax.max(count, c(1.0))
     if tree:
@@ -115,7 +121,7 @@ def _positions(like, axis: int, reverse: bool, real):
     """How many entries a cumulative operation along ``axis`` has combined at each entry."""
     shape = tuple(np.shape(like))
     index = lax.broadcasted_iota(real, shape, axis)
-    return lax.sub(lax.full(shape, shape[axis], real), index) if reverse else lax.add(index, lax.full(shape, 1.0, real))
+    return lax.sub(scalar(shape[axis], real), index) if reverse else lax.add(index, scalar(1.0, real))
 
 
 def _root_mean_square(x, axes: tuple[int, ...]):
@@ -123,7 +129,7 @@ def _root_mean_square(x, axes: tuple[int, ...]):
     shape, dtype = tuple(np.shape(x)), jnp.result_type(x)
     kept = tuple(d for d in range(len(shape)) if d not in axes)
     count = math.prod(shape[d] for d in axes)
-    mean = lax.div(lax.reduce_sum(lax.mul(x, x), axes), lax.full(tuple(shape[d] for d in kept), count, dtype))
+    mean = lax.div(lax.reduce_sum(lax.mul(x, x), axes), scalar(count, dtype))
     return lax.broadcast_in_dim(lax.sqrt(mean), shape, kept)
 
 
@@ -139,29 +145,30 @@ def accumulation_size(eqn, invals, out, u: float, *, library_ulps: float):
             return lax.mul(v, v)
 
         def nonzero(v):
-            return lax.convert_element_type(lax.ne(v, lax.full_like(v, 0)), real)
+            return lax.convert_element_type(lax.ne(v, scalar(0, jnp.result_type(v))), real)
 
         squares = _bind_on(eqn, invals, square, real)
         count = _bind_on(eqn, invals, nonzero, real)
         size = sum_rounding(magnitude, squares, count, u, tree=name in SCANNED)
         if name in PRODUCTS:  # each product is rounded once more
-            size = lax.sqrt(lax.add(lax.mul(size, size), lax.mul(squares, lax.full(shape, u * u, real))))
+            size = lax.sqrt(lax.add(lax.mul(size, size), lax.mul(squares, scalar(u * u, real))))
         return size
     if name == "reduce_prod":
         factors = math.prod(np.shape(invals[0])[d] for d in eqn.params["axes"])
-        return lax.mul(magnitude, lax.full(shape, u * math.sqrt(max(factors, 1)), real))
+        return lax.mul(magnitude, scalar(u * math.sqrt(max(factors, 1)), real))
     if name in ("cumprod", "cumlogsumexp"):
         n = _positions(out, eqn.params["axis"], eqn.params["reverse"], real)
         if name == "cumprod":  # N − 1 roundings, each relative to the product, in any order
-            return lax.mul(lax.mul(lax.sqrt(n), magnitude), lax.full(shape, u, real))
-        depth = lax.max(lax.ceil(lax.div(lax.log(n), lax.full(shape, math.log(2.0), real))), lax.full(shape, 1.0, real))
-        terms = lax.add(magnitude, lax.full(shape, library_ulps, real))
-        return lax.mul(lax.mul(lax.sqrt(depth), terms), lax.full(shape, u, real))
+            return lax.mul(lax.mul(lax.sqrt(n), magnitude), scalar(u, real))
+        depth = lax.max(lax.ceil(lax.div(lax.log(n), scalar(math.log(2.0), real))), scalar(1.0, real))
+        terms = lax.add(magnitude, scalar(library_ulps, real))
+        return lax.mul(lax.mul(lax.sqrt(depth), terms), scalar(u, real))
     # fft: the output's last len(fft_lengths) axes are the transformed ones
     lengths = tuple(eqn.params["fft_lengths"])
     rms = _root_mean_square(magnitude, tuple(range(len(shape) - len(lengths), len(shape))))
     stages = max(math.log2(max(math.prod(lengths), 2)), 1.0)
-    return lax.mul(rms, lax.full(shape, FFT_ULPS * u * math.sqrt(stages), real))
+    return lax.mul(rms, scalar(FFT_ULPS * u * math.sqrt(stages), real))
 
 
-__all__ = ["ACCUMULATIONS", "FFT_ULPS", "PRODUCTS", "TERMS", "accumulation_size", "inexact", "real_dtype", "sum_rounding"]
+__all__ = ["ACCUMULATIONS", "FFT_ULPS", "PRODUCTS", "TERMS", "accumulation_size", "inexact", "real_dtype", "scalar",
+           "sum_rounding"]

@@ -53,7 +53,7 @@ import numpy as np
 from jax import lax
 from jax.extend import core as jcore
 
-from verification.accumulation import ACCUMULATIONS, accumulation_size, inexact, real_dtype
+from verification.accumulation import ACCUMULATIONS, accumulation_size, inexact, real_dtype, scalar
 
 SAMPLES = 8
 """Perturbed re-evaluations per estimate.  The estimate is their largest deviation; with 8,
@@ -103,19 +103,20 @@ _GOLDEN, _ITERATION, _DEPTH, _OPERATION = 0x9E3779B1, 0x27D4EB2F, 0x165667B1, 0x
 operation's position are spread over all 32 bits before they are mixed."""
 
 
-def _u32(value: int, shape: tuple[int, ...] = ()):
-    return lax.full(shape, value, jnp.uint32)
+def _u32(value: int) -> np.uint32:
+    """A uint32 constant, as a scalar: ``lax`` broadcasts a scalar operand without an operation of
+    its own, where a constant of the operand's shape costs one (and one more per ``vmap``)."""
+    return np.uint32(value & 0xFFFFFFFF)
 
 
 def _mix(bits):
     """A 32-bit integer hash's finaliser (xor-shift and multiply, twice): every input bit moves
     about half of the output bits."""
-    shape = tuple(np.shape(bits))
-    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16, shape)))
-    bits = lax.mul(bits, _u32(0x7FEB352D, shape))
-    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(15, shape)))
-    bits = lax.mul(bits, _u32(0x846CA68B, shape))
-    return lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16, shape)))
+    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16)))
+    bits = lax.mul(bits, _u32(0x7FEB352D))
+    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(15)))
+    bits = lax.mul(bits, _u32(0x846CA68B))
+    return lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16)))
 
 
 class _Perturber:
@@ -128,13 +129,6 @@ class _Perturber:
         self._parent_key_term = key_term
         self._cache: dict[tuple, object] = {}  # constants and per-shape terms, traced once each
 
-    def _full(self, shape, dtype, value: float):
-        """``lax.full(shape, value, dtype)``, one traced constant per (shape, dtype, value)."""
-        key = ("full", shape, dtype, value)
-        if key not in self._cache:
-            self._cache[key] = lax.full(shape, value, dtype)
-        return self._cache[key]
-
     def _index_bits(self, shape):
         """Each entry's flat index as uint32, times an odd constant (one traced array per shape)."""
         key = ("index", shape)
@@ -142,9 +136,9 @@ class _Perturber:
             index = lax.full(shape, 0, jnp.uint32)
             stride = 1
             for axis in reversed(range(len(shape))):
-                index = lax.add(index, lax.mul(lax.broadcasted_iota(jnp.uint32, shape, axis), _u32(stride, shape)))
+                index = lax.add(index, lax.mul(lax.broadcasted_iota(jnp.uint32, shape, axis), _u32(stride)))
                 stride *= shape[axis]
-            self._cache[key] = lax.mul(index, _u32(_GOLDEN, shape))
+            self._cache[key] = lax.mul(index, _u32(_GOLDEN))
         return self._cache[key]
 
     def _key_term(self):
@@ -164,11 +158,10 @@ class _Perturber:
         which XLA fuses into the perturbed operation) of the entry's index, the operation's
         position and the sample's key; its top 24 bits as the fraction."""
         self.count += 1
-        offset = lax.add(self._key_term(), _u32((self.count * _OPERATION) & 0xFFFFFFFF))
-        bits = _mix(lax.add(self._index_bits(shape), lax.broadcast_in_dim(offset, shape, ())))
-        fraction = lax.mul(lax.convert_element_type(lax.shift_right_logical(bits, _u32(8, shape)), dtype),
-                           self._full(shape, dtype, 2.0 ** -23))
-        return lax.sub(fraction, self._full(shape, dtype, 1.0))
+        offset = lax.add(self._key_term(), _u32(self.count * _OPERATION))
+        bits = _mix(lax.add(self._index_bits(shape), offset))
+        fraction = lax.mul(lax.convert_element_type(lax.shift_right_logical(bits, _u32(8)), dtype), scalar(2.0 ** -23, dtype))
+        return lax.sub(fraction, scalar(1.0, dtype))
 
     def noise(self, like, size):
         """``r · size`` per entry of ``like`` (``size`` real, of ``like``'s shape), ``r`` pseudo-random
@@ -183,8 +176,8 @@ class _Perturber:
 
     def relative(self, x):
         """``x`` with a relative perturbation of up to one ulp per entry."""
-        shape, real = tuple(np.shape(x)), real_dtype(jnp.result_type(x))
-        return lax.add(x, self.noise(x, lax.mul(lax.abs(x), self._full(shape, real, ULP * float(jnp.finfo(real).eps)))))
+        real = real_dtype(jnp.result_type(x))
+        return lax.add(x, self.noise(x, lax.mul(lax.abs(x), scalar(ULP * float(jnp.finfo(real).eps), real))))
 
     def perturb(self, eqn, invals, outvals):
         name = eqn.primitive.name
@@ -201,10 +194,10 @@ class _Perturber:
                 size = accumulation_size(eqn, invals, out, u, library_ulps=TRANSCENDENTAL_ULPS)
             elif name in _LINEAR_ALGEBRA:
                 magnitude = lax.broadcast_in_dim(lax.reduce_max(lax.abs(out), tuple(range(len(shape)))), shape, ())
-                size = lax.mul(magnitude, self._full(shape, real, u * max(shape[-1] if shape else 1, 1)))
+                size = lax.mul(magnitude, scalar(u * max(shape[-1] if shape else 1, 1), real))
             else:
                 scale = u * TRANSCENDENTAL_ULPS if name in _TRANSCENDENTAL else u
-                size = lax.mul(lax.abs(out), self._full(shape, real, scale))
+                size = lax.mul(lax.abs(out), scalar(scale, real))
             perturbed.append(lax.add(out, self.noise(out, size)))
         return perturbed
 
@@ -264,7 +257,7 @@ class _Perturber:
         """A perturber for a body, numbering on from this one, whose key term moves with ``iteration``."""
         def key_term():
             step = lax.add(lax.convert_element_type(iteration, jnp.uint32), _u32(1))
-            moved = lax.add(lax.mul(step, _u32(_ITERATION)), _u32((depth * _DEPTH) & 0xFFFFFFFF))
+            moved = lax.add(lax.mul(step, _u32(_ITERATION)), _u32(depth * _DEPTH))
             return _mix(lax.bitwise_xor(self._fresh_key_term(), moved))
         return _Perturber(self.key, self.exact, count=self.count, key_term=key_term)
 
