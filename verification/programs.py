@@ -78,24 +78,47 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
-_PICKLED: weakref.WeakKeyDictionary[Callable, dict[bytes, bytes]] = weakref.WeakKeyDictionary()
-"""What each live function object pickled to, with given other parts (their pickled form).  A
-function object is read once, as ``jax.jit`` reads it (which traces it once per signature and
-never sees a global or a closed-over array changed later): pickling a function by value walks
-its globals and every loaded module, the largest part of a small check's cost.  Held weakly:
-a function's entries go with it."""
+_PICKLED: weakref.WeakKeyDictionary[Callable, dict[bytes, tuple[tuple, bytes]]] = weakref.WeakKeyDictionary()
+"""What each live function object pickled to, with given other parts (their pickled form), and
+what the function referred to then.  Pickling a function by value walks its globals and every
+loaded module, the largest part of a small check's cost, so it is done again only when the
+function's direct referents change (:func:`_referents`): a global rebound, a custom rule given
+another ``fwd``/``bwd``.  Like ``jax.jit``, which traces a function once per signature, it does not
+look inside them: an array changed in place is not seen.  Held weakly: a function's entries go
+with it."""
+
+_REFERRING = ("__code__", "__defaults__", "__kwdefaults__", "__wrapped__", "__self__", "__func__",
+              "fun", "fwd", "bwd", "jvp", "nondiff_argnums", "func", "args", "keywords")
+"""The attributes through which a function, a method, a ``functools.partial`` or a custom rule
+refers to what it computes."""
+
+
+def _referents(function: Any) -> tuple[int, ...]:
+    """The identities of what ``function`` refers to directly: its code, defaults, closed-over
+    values, the globals its code names, a partial's arguments, a custom rule's parts."""
+    parts = [id(getattr(function, name, None)) for name in _REFERRING]
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            parts.append(id(cell.cell_contents))
+        except ValueError:  # a cell not filled yet
+            parts.append(0)
+    code, namespace = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+    if code is not None and namespace is not None:
+        parts += [id(namespace.get(name)) for name in code.co_names]
+    return tuple(parts)
 
 
 def _pickled(first: tuple, function: Callable, rest: tuple) -> bytes:
-    """``dumps((*first, function, *rest))``, remembered per function object while it lives."""
+    """``dumps((*first, function, *rest))``, remembered per function object while it lives and
+    refers to the same objects."""
     try:
         memo = _PICKLED.setdefault(function, {})
     except TypeError:  # not weakly referenceable (a bound method, a builtin): pickled each time
         return dumps((*first, function, *rest))
-    key = dumps((first, rest))
-    if key not in memo:
-        memo[key] = dumps((*first, function, *rest))
-    return memo[key]
+    key, referents = dumps((first, rest)), _referents(function)
+    if key not in memo or memo[key][0] != referents:
+        memo[key] = (referents, dumps((*first, function, *rest)))
+    return memo[key][1]
 
 
 def program(builder: str, function: Callable, **params: Any) -> Program:
