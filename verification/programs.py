@@ -115,7 +115,10 @@ def _pickled(first: tuple, function: Callable, rest: tuple) -> bytes:
         memo = _PICKLED.setdefault(function, {})
     except TypeError:  # not weakly referenceable (a bound method, a builtin): pickled each time
         return dumps((*first, function, *rest))
-    key, referents = dumps((first, rest)), _referents(function)
+    # the modules pickled by value are part of the key: a function sent by reference and the same
+    # function sent by value (its module unknown to the other process) are two payloads
+    key = dumps((first, rest, sorted(cloudpickle.list_registry_pickle_by_value())))
+    referents = _referents(function)
     if key not in memo or memo[key][0] != referents:
         memo[key] = (referents, dumps((*first, function, *rest)))
     return memo[key][1]

@@ -42,3 +42,22 @@ def test_a_custom_rule_given_another_bwd_is_seen():
     assert check_custom_rule(tanh_sum, x).passed
     tanh_sum.defvjp(fwd, wrong)
     assert not check_custom_rule(tanh_sum, x).passed
+
+
+def test_a_function_whose_module_the_other_lane_cannot_import_is_sent_by_value(tmp_path):
+    import importlib.util
+    import sys
+
+    source = tmp_path / "loaded_by_path.py"
+    source.write_text("import jax.numpy as jnp\n\ndef cube_sum(x):\n    return jnp.sum(x ** 3)\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("loaded_by_path_only", source)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["loaded_by_path_only"] = module  # importable here only: its folder is on no sys.path
+    try:
+        spec.loader.exec_module(module)
+        x = np.linspace(-1.0, 1.0, 4)
+        for _ in range(2):  # the second check reuses what the first sent
+            assert check_derivative(module.cube_sum, lambda x: 3 * x**2, x).passed
+            assert not check_derivative(module.cube_sum, lambda x: 2 * x**2, x).passed
+    finally:
+        del sys.modules["loaded_by_path_only"]
