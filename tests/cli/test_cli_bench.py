@@ -17,6 +17,9 @@ from verification.cli import main
 from verification.cli.bench import format_report, size
 
 ROOT = Path(__file__).resolve().parents[2]
+SMALL_RUN = ["--quick", "--sizes", "64x3", "--models", "2", "--rounds", "1", "--steps", "10"]
+"""The smallest run that fills every table: ``--quick`` for its small bandwidth probe (the
+other settings are given); what a command writes, not what it measures, is under test here."""
 
 
 def hand_made() -> Report:
@@ -48,8 +51,7 @@ def test_the_table_keeps_every_number_whole_at_80_columns():
 def test_bench_command_writes_json_and_the_docs_block(tmp_path, capsys):
     page = tmp_path / "benchmarks.md"
     page.write_text("# Speed\n<!-- generated: training -->\nold table\n<!-- end generated: training -->\nafter\n")
-    status = main(["bench", "--sizes", "64x3", "--models", "2", "--rounds", "1", "--steps", "10",
-                   "--json", str(tmp_path / "b.json"), "--markdown", "--write-docs", str(page)])
+    status = main(["bench", *SMALL_RUN, "--json", str(tmp_path / "b.json"), "--markdown", "--write-docs", str(page)])
     out = capsys.readouterr().out
     assert status == 0, out
     saved = json.loads((tmp_path / "b.json").read_text())
@@ -64,7 +66,7 @@ def test_bench_command_writes_json_and_the_docs_block(tmp_path, capsys):
 def test_the_old_readme_option_writes_the_same_block(tmp_path, capsys):
     page = tmp_path / "page.md"
     page.write_text("<!-- generated: training -->\n<!-- end generated: training -->\n")
-    assert main(["bench", "--sizes", "64x3", "--models", "2", "--rounds", "1", "--steps", "10", "--readme", str(page)]) == 0
+    assert main(["bench", *SMALL_RUN, "--readme", str(page)]) == 0
     assert "| N × n | method |" in page.read_text()
     capsys.readouterr()
 
@@ -105,8 +107,7 @@ def test_all_cores_writes_its_own_block_and_leaves_the_default_one(tmp_path):
     page = tmp_path / "benchmarks.md"
     page.write_text("<!-- generated: training -->\ndefault tables\n<!-- end generated: training -->\nprose\n"
                     "<!-- generated: training-all-cores -->\nold\n<!-- end generated: training-all-cores -->\n")
-    argv = ["bench", "--all-cores", "--sizes", "64x3", "--models", "2", "--rounds", "1", "--steps", "10",
-            "--json", tmp_path / "b.json", "--write-docs", page]
+    argv = ["bench", "--all-cores", *SMALL_RUN, "--json", tmp_path / "b.json", "--write-docs", page]
     done = subprocess.run([sys.executable, "-c", ALL_CORES, *map(str, argv)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "b.json").read_text())["all_cores"] is True
