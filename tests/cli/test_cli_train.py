@@ -281,6 +281,14 @@ LONG_RUN = ["train", "--samples", "20000", "--features", "10", "--steps", str(LO
             "--learning-rate", "0.05", "--quiet"]
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Checkpoint:
+    """The long run never interrupted, once for the tests that resume one: its final checkpoint."""
+    path = tmp_path_factory.mktemp("straight") / "straight.ckpt"
+    assert main([*LONG_RUN, "--checkpoint", str(path)]) == 0
+    return load_checkpoint(path)
+
+
 def _start_and_stop(path: Path, how: int) -> subprocess.Popen:
     """Start a long run, wait for its first checkpoint, then send it ``how`` (SIGINT or SIGKILL).
 
@@ -302,7 +310,7 @@ def _start_and_stop(path: Path, how: int) -> subprocess.Popen:
     return process
 
 
-def test_ctrl_c_stops_cleanly_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, capsys):
+def test_ctrl_c_stops_cleanly_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, capsys, uninterrupted):
     path = tmp_path / "run.ckpt"
     process = _start_and_stop(path, signal.SIGINT)
     err = process.stderr.read()
@@ -314,11 +322,10 @@ def test_ctrl_c_stops_cleanly_keeps_the_checkpoint_and_says_how_to_resume(tmp_pa
     assert f"holds step {step:,}: resume with" in " ".join(err.split())
     status, _, err = cli(capsys, *LONG_RUN, "--checkpoint", path)  # resumed: exactly the uninterrupted run
     assert status == 0 and f"at step {step:,}" in err
-    assert cli(capsys, *LONG_RUN, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
-    _assert_identical(load_checkpoint(tmp_path / "straight.ckpt"), load_checkpoint(path))
+    _assert_identical(uninterrupted, load_checkpoint(path))
 
 
-def test_killed_process_resumes_bit_identical(tmp_path, capsys):
+def test_killed_process_resumes_bit_identical(tmp_path, capsys, uninterrupted):
     """SIGKILL a real run after it has written a checkpoint: the file is whole, and resuming
     gives what a run never interrupted gives."""
     killed = tmp_path / "killed.ckpt"
@@ -329,8 +336,7 @@ def test_killed_process_resumes_bit_identical(tmp_path, capsys):
     assert 0 < step < LONG_RUN_STEPS
     status, _, err = cli(capsys, *LONG_RUN, "--checkpoint", killed)
     assert status == 0 and f"at step {step:,}" in err
-    assert cli(capsys, *LONG_RUN, "--checkpoint", tmp_path / "straight.ckpt")[0] == 0
-    _assert_identical(load_checkpoint(tmp_path / "straight.ckpt"), load_checkpoint(killed))
+    _assert_identical(uninterrupted, load_checkpoint(killed))
 
 
 def test_resuming_with_fewer_steps_than_the_checkpoint_is_an_error(tmp_path, capsys):
