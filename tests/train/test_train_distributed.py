@@ -200,19 +200,30 @@ def clear_failure(status: int, err: str, coordinator: str) -> bool:
     return status == EXIT_NOT_JOINED and "did not join" in err and coordinator in err and "Traceback" not in err and "Check failure" not in err
 
 
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory) -> dict[int, tuple]:
+    """Process 0 (the coordinator) and process 1 of two, each alone, each with its own
+    coordinator address: started together, as they wait out the same join timeout.  Per index:
+    (exit status, stdout, stderr, coordinator, seconds from start to exit, output path)."""
+    runs = {}
+    for index in (0, 1):
+        coordinator, output = f"127.0.0.1:{free_port()}", tmp_path_factory.mktemp(f"alone{index}") / "w.npz"
+        process = start("--samples", 50, "--features", 2, "--steps", 5, "--quiet", "--coordinator", coordinator,
+                        "--num-processes", 2, "--process-id", index, "--join-timeout", JOIN_TIMEOUT, "--output", output)
+        runs[index] = (process, coordinator, output, time.monotonic())
+    outcomes = {}
+    for index, (process, coordinator, output, began) in runs.items():
+        status, out, err = finish(process, timeout=JOIN_TIMEOUT + 2 * STARTUP_S)
+        outcomes[index] = (status, out, err, coordinator, time.monotonic() - began, output)
+    return outcomes
+
+
 @pytest.mark.parametrize("index", [0, 1])
-def test_a_process_alone_fails_clearly_and_soon(tmp_path, index):
-    coordinator = f"127.0.0.1:{free_port()}"
-    began = time.monotonic()
-    status, out, err = finish(
-        start("--samples", 50, "--features", 2, "--steps", 5, "--quiet", "--coordinator", coordinator,
-              "--num-processes", 2, "--process-id", index, "--join-timeout", JOIN_TIMEOUT, "--output", tmp_path / "w.npz"),
-        timeout=JOIN_TIMEOUT + 2 * STARTUP_S,
-    )
-    elapsed = time.monotonic() - began
+def test_a_process_alone_fails_clearly_and_soon(alone, index):
+    status, out, err, coordinator, elapsed, output = alone[index]
     assert clear_failure(status, err, coordinator), (status, out, err)
     assert JOIN_TIMEOUT <= elapsed <= JOIN_TIMEOUT + STARTUP_S
-    assert not (tmp_path / "w.npz").exists()
+    assert not output.exists()
 
 
 def test_a_coordinator_port_in_use_is_named(capsys):
