@@ -39,6 +39,7 @@ $u\sqrt L\,\mathrm{rms}(y)$, $\mathrm{rms}(y)$ over the transformed axes (``FFT_
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -73,7 +74,7 @@ def real_dtype(dtype) -> np.dtype:
     return np.dtype(jnp.finfo(dtype).dtype)
 
 
-def scalar(value: float, dtype) -> np.generic:
+def scalar(value: float, dtype: Any) -> Any:
     """``value`` as a scalar of ``dtype``: ``lax`` broadcasts a scalar operand without an operation
     of its own, where a constant of the operand's shape costs one (and one more per ``vmap``)."""
     return np.dtype(dtype).type(value)

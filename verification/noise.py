@@ -54,6 +54,7 @@ from jax import lax
 from jax.extend import core as jcore
 
 from verification.accumulation import ACCUMULATIONS, accumulation_size, inexact, real_dtype, scalar
+from verification.perturbations import DEPTH, ITERATION, Plan, hashed_uniform, index_bits, mix, u32
 
 SAMPLES = 8
 """Perturbed re-evaluations per estimate.  The estimate is their largest deviation; with 8,
@@ -98,34 +99,17 @@ _CALLS = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_ca
           "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
           "custom_vjp_call_jaxpr": "fun_jaxpr", "remat": "jaxpr", "checkpoint": "jaxpr"}
 _LOOPS = frozenset({"scan", "while", "cond"})
-_GOLDEN, _ITERATION, _DEPTH, _OPERATION = 0x9E3779B1, 0x27D4EB2F, 0x165667B1, 0x85EBCA77
-"""Odd 32-bit multipliers of the hash: an entry's index, a loop's iteration and depth, and an
-operation's position are spread over all 32 bits before they are mixed."""
-
-
-def _u32(value: int) -> np.uint32:
-    """A uint32 constant, as a scalar: ``lax`` broadcasts a scalar operand without an operation of
-    its own, where a constant of the operand's shape costs one (and one more per ``vmap``)."""
-    return np.uint32(value & 0xFFFFFFFF)
-
-
-def _mix(bits):
-    """A 32-bit integer hash's finaliser (xor-shift and multiply, twice): every input bit moves
-    about half of the output bits."""
-    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16)))
-    bits = lax.mul(bits, _u32(0x7FEB352D))
-    bits = lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(15)))
-    bits = lax.mul(bits, _u32(0x846CA68B))
-    return lax.bitwise_xor(bits, lax.shift_right_logical(bits, _u32(16)))
 
 
 class _Perturber:
     """One perturbed evaluation.  Written with ``lax`` primitives rather than ``jax.numpy`` (whose
     functions are jitted wrappers): tracing it is then cheap.  ``count`` numbers the perturbed
-    operations; a loop body runs in a child whose key term moves with the iteration."""
+    operations; a loop body runs in a child whose key term moves with the iteration.  ``plan``
+    holds the numbers of the operations known in advance (:mod:`verification.perturbations`)."""
 
-    def __init__(self, key, exact: bool = True, *, count: int = 0, key_term: Callable | None = None):
-        self.key, self.count, self.exact = key, count, exact
+    def __init__(self, key, exact: bool = True, *, count: int = 0, key_term: Callable | None = None,
+                 plan: Plan | None = None):
+        self.key, self.count, self.exact, self.plan = key, count, exact, plan
         self._parent_key_term = key_term
         self._cache: dict[tuple, object] = {}  # constants and per-shape terms, traced once each
 
@@ -133,12 +117,7 @@ class _Perturber:
         """Each entry's flat index as uint32, times an odd constant (one traced array per shape)."""
         key = ("index", shape)
         if key not in self._cache:
-            index = lax.full(shape, 0, jnp.uint32)
-            stride = 1
-            for axis in reversed(range(len(shape))):
-                index = lax.add(index, lax.mul(lax.broadcasted_iota(jnp.uint32, shape, axis), _u32(stride)))
-                stride *= shape[axis]
-            self._cache[key] = lax.mul(index, _u32(_GOLDEN))
+            self._cache[key] = index_bits(shape)
         return self._cache[key]
 
     def _key_term(self):
@@ -151,17 +130,17 @@ class _Perturber:
         must not read, or leave, a value cached in its parent's trace)."""
         if self._parent_key_term is not None:
             return self._parent_key_term()
-        return _mix(lax.convert_element_type(self.key, jnp.uint32))
+        return mix(lax.convert_element_type(self.key, jnp.uint32))
 
     def _real_uniform(self, shape, dtype):
         """Uniform in [-1, 1] per entry: a 32-bit integer hash (a few integer operations per entry,
         which XLA fuses into the perturbed operation) of the entry's index, the operation's
         position and the sample's key; its top 24 bits as the fraction."""
         self.count += 1
-        offset = lax.add(self._key_term(), _u32(self.count * _OPERATION))
-        bits = _mix(lax.add(self._index_bits(shape), offset))
-        fraction = lax.mul(lax.convert_element_type(lax.shift_right_logical(bits, _u32(8)), dtype), scalar(2.0 ** -23, dtype))
-        return lax.sub(fraction, scalar(1.0, dtype))
+        planned = self.plan.draw(self.count, shape, dtype, self._key_term) if self.plan is not None else None
+        if planned is not None:
+            return planned
+        return hashed_uniform(self._index_bits(shape), self.count, self._key_term(), dtype)
 
     def noise(self, like, size):
         """``r · size`` per entry of ``like`` (``size`` real, of ``like``'s shape), ``r`` pseudo-random
@@ -256,9 +235,9 @@ class _Perturber:
     def _child(self, iteration, depth: int) -> _Perturber:
         """A perturber for a body, numbering on from this one, whose key term moves with ``iteration``."""
         def key_term():
-            step = lax.add(lax.convert_element_type(iteration, jnp.uint32), _u32(1))
-            moved = lax.add(lax.mul(step, _u32(_ITERATION)), _u32(depth * _DEPTH))
-            return _mix(lax.bitwise_xor(self._fresh_key_term(), moved))
+            step = lax.add(lax.convert_element_type(iteration, jnp.uint32), u32(1))
+            moved = lax.add(lax.mul(step, u32(ITERATION)), u32(depth * DEPTH))
+            return mix(lax.bitwise_xor(self._fresh_key_term(), moved))
         return _Perturber(self.key, self.exact, count=self.count, key_term=key_term)
 
     def _body(self, closed, iteration, exact_args, args, *, depth: int = 1):
@@ -337,6 +316,37 @@ def _has_discrete(jaxpr) -> bool:
     return False
 
 
+def _planned(jaxpr, count: int, draws: list) -> int:
+    """The draws of :class:`_Perturber` through ``jaxpr`` from position ``count`` on, as
+    ``(position, shape, real dtype)`` appended to ``draws``, in the order it makes them (a
+    transcendental's inexact operands, then each inexact result, two for a complex one); returns
+    the position after.  A loop's or branch's body draws in a child perturber of its own: only its
+    count moves this one's on.  The plan only saves work: a draw it misses is made on its own."""
+    def add(var):
+        nonlocal count
+        if hasattr(var.aval, "dtype") and jnp.issubdtype(var.aval.dtype, jnp.inexact):
+            for _ in range(2 if jnp.issubdtype(var.aval.dtype, jnp.complexfloating) else 1):
+                count += 1
+                draws.append((count, tuple(var.aval.shape), real_dtype(var.aval.dtype)))
+
+    for eqn in jaxpr.eqns:
+        name = eqn.primitive.name
+        sub = _CALLS.get(name)
+        closed = eqn.params.get(sub) if sub else None
+        if closed is not None and hasattr(closed, "jaxpr"):
+            count = _planned(closed.jaxpr, count, draws)
+        elif name in _LOOPS:
+            bodies = {"scan": [eqn.params.get("jaxpr")], "while": [eqn.params.get("body_jaxpr")]}.get(
+                name, list(eqn.params.get("branches", ())))
+            count = max(_planned(body.jaxpr, count, []) for body in bodies)
+        elif name not in _DISCRETE:
+            for var in eqn.invars if name in _TRANSCENDENTAL else ():
+                add(var)
+            for var in eqn.outvars if name not in _EXACT else ():
+                add(var)
+    return count
+
+
 def _canonical(jaxpr, consts) -> list:
     """Closed-over constants in the precision in force: a NumPy constant first traced under the
     other x64 setting can keep that setting's dtype, which XLA then rejects."""
@@ -353,7 +363,10 @@ def perturbed(fun: Callable) -> Callable:
     def run(key, *args):
         closed, shape = jax.make_jaxpr(fun, return_shape=True)(*args)
         flat = jax.tree.leaves(args)
-        _, out = _Perturber(key, exact=_has_discrete(closed.jaxpr)).run(closed.jaxpr, closed.consts, flat, flat)
+        draws: list = []
+        _planned(closed.jaxpr, 0, draws)
+        perturber = _Perturber(key, exact=_has_discrete(closed.jaxpr), plan=Plan(draws))
+        _, out = perturber.run(closed.jaxpr, closed.consts, flat, flat)
         return jax.tree.unflatten(jax.tree.structure(shape), out)
 
     return run

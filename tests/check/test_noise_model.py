@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from jax import lax
 
-from verification import check_derivative
+from verification import check_derivative, perturbations
 from verification.compare import NOISE_FACTOR, RELATIVE_ULPS, SCALE_ULPS, entries_agree, tolerance
-from verification.noise import rounding_noise
+from verification.noise import perturbed, rounding_noise
 from verification.precision import own_program_scope as lane
 
 LANES = ["float64", "float32"]
@@ -220,3 +220,35 @@ def test_a_small_cancelled_dot_product_off_by_a_thousandth_fails():
     assert not agree.any()
     former = np.sqrt(1024) * np.finfo(np.float32).eps * np.sum(np.abs(terms), axis=1)[judged]
     assert np.mean(np.abs(value[judged]) * 1e-3 <= NOISE_FACTOR * former) > 0.4
+
+
+def _planned_evaluation(x, c):
+    """Every kind of draw: transcendentals (operand and result), a complex intermediate, sums and
+    a dot, a jitted call, a scan and a cond (whose bodies draw on their own), several shapes."""
+    y = jax.jit(lambda v: jnp.tanh(v) * jnp.exp(-v))(x)
+    z = jnp.fft.fft(y * c).real
+    h = lax.scan(lambda carry, v: (jnp.sin(carry * v), carry), x[0], y)[0]
+    w = lax.cond(x[1] > 0, lambda v: v * 2.0, lambda v: jnp.log1p(v * v), z)
+    return jnp.outer(w, y) @ y + jnp.sum(z) * h
+
+
+@pytest.mark.parametrize("dtype", LANES)
+def test_planned_draws_are_the_draws_made_one_by_one(dtype, monkeypatch):
+    """The perturbations drawn at once from the jaxpr's plan are, bit for bit, those each
+    operation draws on its own (no plan: PLANNED_ENTRIES = 0); and the plan is used, which leaves
+    fewer hash operations to trace."""
+    x = np.linspace(-1.5, 2.0, 6).astype(dtype)
+    c = np.linspace(0.5, 1.5, 6).astype(dtype)
+
+    def evaluate():
+        with lane(dtype):
+            values = [np.asarray(perturbed(_planned_evaluation)(key, x, c)) for key in (1, 2, 3)]
+            shifts = str(jax.make_jaxpr(lambda k: perturbed(_planned_evaluation)(k, x, c))(1)).count("shift_right_logical")
+        return values, shifts
+
+    planned, planned_shifts = evaluate()
+    monkeypatch.setattr(perturbations, "PLANNED_ENTRIES", 0)
+    alone, alone_shifts = evaluate()
+    assert all(np.array_equal(p, a) for p, a in zip(planned, alone, strict=True))
+    assert not np.array_equal(planned[0], planned[1])
+    assert planned_shifts < alone_shifts / 2
