@@ -145,15 +145,18 @@ def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = No
     return judged.agree, judged.allowed
 
 
-def resolves(expected, allowed, *, dtype) -> bool:
+def resolves(expected, allowed, *, dtype, batched: bool = False):
     """Whether a comparison with tolerance ``allowed`` per entry fails a relative error of
     ``RESOLUTION`` (for ``dtype``) at every entry of at least ``JUDGED_FRACTION`` of the
-    scale (see ``RESOLUTION``)."""
+    scale (see ``RESOLUTION``); with ``batched`` (axis 0 indexing points), per point."""
     magnitude = np.abs(np.asarray(expected, dtype=np.float64))
-    judged = magnitude >= JUDGED_FRACTION * _scale(magnitude, batched=False)
+    judged = magnitude >= JUDGED_FRACTION * _scale(magnitude, batched)
     with np.errstate(invalid="ignore"):
         seen = np.asarray(allowed) < 0.5 * RESOLUTION[_name(dtype)] * magnitude
-    return bool(np.all(seen | ~judged))
+    fine = seen | ~judged
+    if batched and fine.ndim >= 1:
+        return fine.reshape(fine.shape[0], -1).all(axis=1)
+    return bool(np.all(fine))
 
 
 def describe_tolerance(dtype, rtol: float | None = None, atol: float | None = None, *, entrywise: bool = False) -> str:

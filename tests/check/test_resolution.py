@@ -82,3 +82,16 @@ def test_with_both_lanes_the_float64_lane_resolves_the_formula_at_the_users_poin
     assert not check.passed
     assert {c.dtype for c in check.comparisons if not c.ok} == {"float64"}
     assert not any(RECHECKED in c.note for c in check.comparisons)
+
+
+def test_verify_in_float32_alone_checks_in_float64_what_float32_cannot_resolve():
+    from hypothesis import strategies as st
+
+    from verification import verify_derivative
+
+    seeds = st.integers(0, 2**31).map(lambda seed: (near_1000(seed),))
+    assert verify_derivative(variance, variance_gradient, seeds, points=32, dtype="float32").passed
+    wrong = verify_derivative(variance, off_by_resolution, seeds, points=32, dtype="float32")
+    assert not wrong.passed
+    failed = [c for c in wrong.failure.comparisons if not c.ok]
+    assert failed and all(c.dtype == "float64" and RECHECKED in c.note for c in failed), wrong.failure

@@ -17,7 +17,7 @@ precision lane (float64 and float32):
    factor, diagonal only, two leaves swapped, a bias gradient not summed over the batch, the
    derivative with respect to another argument, a point where ``f`` is not differentiable (and
    which one-sided derivative each side took);
-5. in float32 alone, where float32's rounding is too coarse to see a relative error of $10^{-3}$
+5. in float32 alone (one point or many), where float32's rounding is too coarse to see a relative error of $10^{-3}$
    on an entry of at least $10^{-3}$ of the derivative's scale, the float32 point is checked in
    float64 too (:mod:`.resolution`).
 
@@ -221,7 +221,8 @@ def _verify(spec: CheckSpec, inputs: Any, dtype: Any, points: Any, note: str) ->
         strategy = inputs(d) if callable(inputs) and not isinstance(inputs, st.SearchStrategy) else inputs
         if not isinstance(strategy, st.SearchStrategy):
             raise TypeError(f"inputs: expected a hypothesis strategy of argument tuples, got {type(strategy).__name__}")
-        count, stats, failure = search_lane(spec, strategy, d, points=points, note=note)
+        count, stats, failure = search_lane(spec, strategy, d, points=points, note=note,
+                                            alone=FLOAT64 not in lanes(dtype))
         result.points[d.name], result.stats[d.name] = count, stats
         if failure is not None:
             result.passed = False

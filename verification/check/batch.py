@@ -16,12 +16,15 @@ from verification.check.lane import DIRECTIONS, LaneChecker
 from verification.check.point import verdict_options
 from verification.check.results import OracleStats
 from verification.check.trees import Mismatch, flatten_like
-from verification.compare import entries_agree
+from verification.compare import entries_agree, resolves
 from verification.oracles import DIRECTIONAL, oracle_names
 
 
-def first_failing(lane: LaneChecker, points: list[tuple], stats: dict[str, OracleStats]) -> int | None:
-    """Check prepared ``points`` in one lane, vectorised; the index of the first failing point or None."""
+def first_failing(lane: LaneChecker, points: list[tuple], stats: dict[str, OracleStats],
+                  unresolved: set[int] | None = None) -> int | None:
+    """Check prepared ``points`` in one lane, vectorised; the index of the first failing point or
+    None.  With ``unresolved``, the points whose comparisons pass without resolving
+    :data:`verification.compare.RESOLUTION` are added to it (:mod:`.resolution`)."""
     spec = lane.spec
     groups: dict[tuple, list[int]] = {}
     for p, args in enumerate(points):
@@ -62,8 +65,11 @@ def first_failing(lane: LaneChecker, points: list[tuple], stats: dict[str, Oracl
                     continue
                 H = np.stack([_leaves(hands[r][0])[part] for r in usable])
                 E, S = expected[usable], sigma[usable]
-                agree, _ = entries_agree(H, E, S, **options)
+                agree, allowed = entries_agree(H, E, S, **options)
                 ok = agree.reshape(len(usable), -1).all(axis=1)
+                if unresolved is not None:
+                    coarse = ~resolves(E, allowed, dtype=lane.dtype, batched=True)
+                    unresolved.update(owner[np.array(usable)[coarse]].tolist())
                 diff = np.abs(H - E)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rel = np.where(E != 0, diff / np.abs(E), 0.0)

@@ -32,11 +32,17 @@ from verification.compare import JUDGED_FRACTION, RESOLUTION, Comparison
 FLOAT32, FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
+def needs_recheck(spec: CheckSpec, dtype: np.dtype) -> bool:
+    """Whether a check in lane ``dtype`` may need the float64 recheck at all: float32, without
+    explicit ``rtol``/``atol`` (the caller knows whether the float64 lane runs too)."""
+    return np.dtype(dtype) == FLOAT32 and spec.rtol is None and spec.atol is None
+
+
 def needs_float64(spec: CheckSpec, dtype: np.dtype, comparisons: Sequence[Comparison]) -> bool:
     """Whether a float32 lane's comparisons, all passing, leave an entry unresolved (see the
-    module docstring; the caller knows whether the float64 lane runs too)."""
-    return (np.dtype(dtype) == FLOAT32 and spec.rtol is None and spec.atol is None and bool(comparisons)
-            and all(c.ok for c in comparisons) and not all(c.resolved for c in comparisons))
+    module docstring)."""
+    return (needs_recheck(spec, dtype) and bool(comparisons) and all(c.ok for c in comparisons)
+            and not all(c.resolved for c in comparisons))
 
 
 def recheck_in_float64(spec: CheckSpec, point32: tuple, *, diagnose: bool = True) -> tuple[list[Comparison], list[str]]:
@@ -69,4 +75,4 @@ def _noted(c: Comparison, why: str) -> Comparison:
     return replace(c, note=f"{c.note}; {why}" if c.note else why)
 
 
-__all__ = ["FLOAT32", "FLOAT64", "needs_float64", "recheck_in_float64"]
+__all__ = ["FLOAT32", "FLOAT64", "needs_float64", "needs_recheck", "recheck_in_float64"]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from verification.check.batch import first_failing
 from verification.check.lane import LaneChecker
 from verification.check.point import check_point
+from verification.check.resolution import needs_float64, needs_recheck, recheck_in_float64
 from verification.check.results import DerivativeCheck, OracleStats
 from verification.check.spec import CheckSpec, prepare
 
@@ -34,15 +35,26 @@ class _Found(Exception):
 
 
 def search_lane(spec: CheckSpec, strategy: st.SearchStrategy, dtype: np.dtype, *, points: int,
-                note: str) -> tuple[int, dict[str, OracleStats], tuple[tuple, DerivativeCheck] | None]:
-    """(points checked, stats per oracle, (minimal failing args, its report) or None) in one lane."""
+                note: str, alone: bool = False) -> tuple[int, dict[str, OracleStats], tuple[tuple, DerivativeCheck] | None]:
+    """(points checked, stats per oracle, (minimal failing args, its report) or None) in one lane.
+    ``alone``: no other lane is verified, so a float32 point that float32 cannot resolve is
+    checked in float64 too (:mod:`.resolution`)."""
     lane = LaneChecker(spec, dtype, padded=True)
     stats: dict[str, OracleStats] = {}
     state: dict[str, Any] = {"count": 0, "failure": None}
     batch = min(BATCH, max(1, points // MIN_EXAMPLES))
+    recheck = alone and needs_recheck(spec, dtype)
+
+    def full_check(raw: tuple, *, diagnose: bool) -> tuple[list, list[str]]:
+        point = prepare(spec, raw, dtype)
+        comparisons, notes = check_point(spec, lane, point, diagnose=diagnose)
+        if recheck and needs_float64(spec, dtype, comparisons):
+            more, more_notes = recheck_in_float64(spec, point, diagnose=diagnose)
+            comparisons, notes = comparisons + more, notes + more_notes
+        return comparisons, notes
 
     def confirmed(raw: tuple) -> bool:
-        comparisons, _ = check_point(spec, lane, prepare(spec, raw, dtype), diagnose=False)
+        comparisons, _ = full_check(raw, diagnose=False)
         return not all(c.ok for c in comparisons)
 
     # deadline=None: the first batch at each shape compiles the oracles, which a deadline would
@@ -57,12 +69,15 @@ def search_lane(spec: CheckSpec, strategy: st.SearchStrategy, dtype: np.dtype, *
     def run(drawn: list) -> None:
         raws = [args if isinstance(args, tuple) else (args,) for args in drawn]
         prepared = [prepare(spec, raw, dtype) for raw in raws]
-        failing = first_failing(lane, prepared, stats if state["failure"] is None else {})
+        unresolved: set[int] | None = set() if recheck else None
+        failing = first_failing(lane, prepared, stats if state["failure"] is None else {}, unresolved)
         if state["failure"] is None:
             state["count"] += len(prepared)
-        if failing is not None and confirmed(raws[failing]):  # the full check confirms what the filter flagged
-            state["failure"] = raws[failing]
-            raise _Found
+        # the full check confirms what the filter flagged, and checks in float64 what it could not resolve
+        for p in ([failing] if failing is not None else []) + sorted(unresolved or ()):
+            if confirmed(raws[p]):
+                state["failure"] = raws[p]
+                raise _Found
 
     try:
         run()
@@ -72,7 +87,7 @@ def search_lane(spec: CheckSpec, strategy: st.SearchStrategy, dtype: np.dtype, *
         return state["count"], stats, None
     # hypothesis ran the minimal failing point last; its report, with every diagnosis
     raw = state["failure"]
-    comparisons, notes = check_point(spec, lane, prepare(spec, raw, dtype))
+    comparisons, notes = full_check(raw, diagnose=True)
     report = DerivativeCheck(name=spec.name, form=spec.form, passed=False, comparisons=tuple(comparisons),
                              notes=tuple(f"[{dtype.name}] {x}" for x in notes) + ((note,) if note else ()),
                              seed=spec.seed, dtypes=(dtype.name,))
