@@ -32,7 +32,12 @@ directional forms) when a lane checks batches, so a signature compiles once."""
 DIRECTION_LABELS = {"vjp": "cotangent", "jvp": "tangent", "hvp": "direction"}
 NOISE_POINTS = 3
 """Float32 points at which the hand derivative's own rounding is measured (the point itself and
-neighbours a float32 ulp away, entry by entry)."""
+neighbours up to ``NEIGHBOUR_ULPS`` float32 ulps away, entry by entry)."""
+NEIGHBOUR_ULPS = 1024
+r"""How far (in float32 ulps, a relative $1.2\cdot10^{-4}$) a neighbour's entries move, uniformly
+at random.  Whether a float32 sum happens to be exact depends on its terms' last bits: moved by
+one ulp each, the terms of a sum of 16 keep an exact sum exact one time in seven (their moves
+add up to a multiple of the sum's ulp); moved this far, their last bits are independent draws."""
 
 STRUCTURES = ProgramCache()
 """Derivative structures by (function, form, signature): the same in every lane, traced once."""
@@ -324,8 +329,8 @@ class LaneChecker:
     def hand_noise(self, args: tuple, directions: tuple, structure: Structure) -> list[np.ndarray] | None:
         """ρ: the hand derivative in float32 against float64 at the same float32 point, in this lane's
         ε; the largest such difference over that point and :data:`NOISE_POINTS` − 1 neighbours, each
-        float32 entry moved by −1, 0 or +1 ulp at random (seeded).  One point alone can be blind: a
-        float32 sum that happens to be exact there shows no rounding at all."""
+        float32 entry moved by up to :data:`NEIGHBOUR_ULPS` ulps at random (seeded).  One point alone
+        can be blind: a float32 sum that happens to be exact there shows no rounding at all."""
         rng = np.random.default_rng([self.spec.seed, 4093])
 
         def cast(tree, dtype, jitter: bool):
@@ -334,9 +339,9 @@ class LaneChecker:
                     return a
                 low = a.astype(np.float32)
                 if jitter:
-                    # one ulp either way: a step of the bit pattern read as an integer (zero,
-                    # and a step out of the finite numbers, stay where they are)
-                    steps = rng.integers(-1, 2, size=low.shape, dtype=np.int8)
+                    # steps of the bit pattern read as an integer, one ulp each (zero, and a
+                    # move out of the finite numbers, stay where they are)
+                    steps = rng.integers(-NEIGHBOUR_ULPS, NEIGHBOUR_ULPS + 1, size=low.shape, dtype=np.int32)
                     moved = (low.view(np.int32) + steps).view(np.float32)
                     low = np.where(np.isfinite(moved) & (low != 0), moved, low)
                 return low.astype(dtype)
