@@ -45,10 +45,13 @@ def needs_float64(spec: CheckSpec, dtype: np.dtype, comparisons: Sequence[Compar
             and not all(c.resolved for c in comparisons))
 
 
-def recheck_in_float64(spec: CheckSpec, point32: tuple, *, diagnose: bool = True) -> tuple[list[Comparison], list[str]]:
+def recheck_in_float64(spec: CheckSpec, point32: tuple, *, diagnose: bool = True,
+                       lane: LaneChecker | None = None) -> tuple[list[Comparison], list[str]]:
     """The float32 ``point32`` checked in the float64 lane (nothing, where float64 cannot tell
-    more: see the module docstring), its comparisons noted as such."""
-    lane = LaneChecker(spec, FLOAT64)
+    more: see the module docstring), its comparisons noted as such.  ``lane``: the float64 lane
+    checker to use (a search passes its own, padded, so the rechecks of its points run the batch
+    program that the float64 lane compiles anyway)."""
+    lane = lane or LaneChecker(spec, FLOAT64)
     point = prepare(spec, point32, FLOAT64)
     if spec.derivative is not None and _computed_in_float32(lane, point):
         return [], []

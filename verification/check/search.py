@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from verification.check.batch import first_failing
 from verification.check.lane import LaneChecker
 from verification.check.point import check_point
-from verification.check.resolution import needs_float64, needs_recheck, recheck_in_float64
+from verification.check.resolution import FLOAT64, needs_float64, needs_recheck, recheck_in_float64
 from verification.check.results import DerivativeCheck, OracleStats
 from verification.check.spec import CheckSpec, prepare
 
@@ -44,12 +44,13 @@ def search_lane(spec: CheckSpec, strategy: st.SearchStrategy, dtype: np.dtype, *
     state: dict[str, Any] = {"count": 0, "failure": None}
     batch = min(BATCH, max(1, points // MIN_EXAMPLES))
     recheck = alone and needs_recheck(spec, dtype)
+    float64_lane = LaneChecker(spec, FLOAT64, padded=True) if recheck else None
 
     def full_check(raw: tuple, *, diagnose: bool) -> tuple[list, list[str]]:
         point = prepare(spec, raw, dtype)
         comparisons, notes = check_point(spec, lane, point, diagnose=diagnose)
         if recheck and needs_float64(spec, dtype, comparisons):
-            more, more_notes = recheck_in_float64(spec, point, diagnose=diagnose)
+            more, more_notes = recheck_in_float64(spec, point, diagnose=diagnose, lane=float64_lane)
             comparisons, notes = comparisons + more, notes + more_notes
         return comparisons, notes
 
