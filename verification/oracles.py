@@ -32,9 +32,9 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
@@ -61,19 +61,18 @@ def with_static(dynamic: tuple, static: dict[int, object], nargs: int) -> tuple:
     return tuple(static[i] if i in static else next(it) for i in range(nargs))
 
 
-def tree_vdot(a, b):
-    """Σ a·b over every leaf of two pytrees of the same structure."""
-    return sum((jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)),
-               start=jnp.zeros((), jnp.result_type(*jax.tree.leaves(a))))
-
-
 def oracle_functions(f: Callable, wrt: tuple[int, ...], form: str, scalar_output: bool,
                      wrt_is_tuple: bool | None = None) -> dict[str, Callable]:
-    """Each oracle as ``oracle(args, directions) -> pytree``, structured as JAX structures it:
+    """Each oracle as ``oracle(args)(directions) -> pytree``, structured as JAX structures it:
     ``jax.jacfwd(f, argnums=wrt)`` for the Jacobian (a tuple level only for a tuple ``wrt``), the
     structure of ``args[wrt]`` for a vjp or hvp (a tuple of them for a tuple ``wrt``), of
     ``f``'s output for a jvp.  ``directions`` is a tuple: the cotangent for a vjp, one tangent
-    per ``wrt`` argument for a jvp, the vector for an hvp."""
+    per ``wrt`` argument for a jvp, the vector for an hvp.
+
+    ``oracle(args)`` does at the point what does not depend on the directions (``f``'s forward
+    pass and the residuals its derivative keeps: ``jax.vjp``'s pullback, ``jax.linearize``'s
+    linear map, which JAX's own ``jax.vjp`` and ``jax.jvp`` compute the same way) and returns the
+    function of the directions; several directions at one point then share that work."""
     tupled = len(wrt) > 1 if wrt_is_tuple is None else wrt_is_tuple
     argnums: int | tuple[int, ...] = tuple(range(len(wrt))) if tupled else 0
 
@@ -90,33 +89,39 @@ def oracle_functions(f: Callable, wrt: tuple[int, ...], form: str, scalar_output
     def primals(args):
         return tuple(args[i] for i in wrt)
 
-    def vjp(a, d):
-        out = jax.vjp(of_wrt(a), *primals(a))[1](d[0])
-        return out if tupled else out[0]
+    def vjp(a):
+        pullback = jax.vjp(of_wrt(a), *primals(a))[1]
+        return lambda d: (lambda out: out if tupled else out[0])(pullback(d[0]))
+
+    def jvp(a):
+        linear = jax.linearize(of_wrt(a), *primals(a))[1]
+        return lambda d: linear(*d)
 
     out: dict[str, Callable]
     if form == "jacobian":
         out = {
-            "jacfwd": lambda a, d: jax.jacfwd(of_wrt(a), argnums=argnums)(*primals(a)),
-            "jacrev": lambda a, d: jax.jacrev(of_wrt(a), argnums=argnums)(*primals(a)),
+            "jacfwd": lambda a: _constant(jax.jacfwd(of_wrt(a), argnums=argnums)(*primals(a))),
+            "jacrev": lambda a: _constant(jax.jacrev(of_wrt(a), argnums=argnums)(*primals(a))),
         }
         if scalar_output:
-            out["grad"] = lambda a, d: jax.grad(of_wrt(a), argnums=argnums)(*primals(a))
+            out["grad"] = lambda a: _constant(jax.grad(of_wrt(a), argnums=argnums)(*primals(a)))
     elif form == "jvp":
-        out = {"jvp": lambda a, d: jax.jvp(of_wrt(a), primals(a), d)[1]}
+        out = {"jvp": jvp}
     elif form == "vjp":
         out = {"vjp": vjp}
     elif form == "hessian":
         out = {
-            "hessian": lambda a, d: jax.hessian(of_wrt(a))(*primals(a)),
-            "jacrev(jacfwd)": lambda a, d: jax.jacrev(jax.jacfwd(of_wrt(a)))(*primals(a)),
+            "hessian": lambda a: _constant(jax.hessian(of_wrt(a))(*primals(a))),
+            "jacrev(jacfwd)": lambda a: _constant(jax.jacrev(jax.jacfwd(of_wrt(a)))(*primals(a))),
         }
     else:  # hvp
-        def fwd_over_rev(a, d):
-            return jax.jvp(jax.grad(of_wrt(a)), primals(a), d)[1]
+        def fwd_over_rev(a):
+            linear = jax.linearize(jax.grad(of_wrt(a)), *primals(a))[1]
+            return lambda d: linear(*d)
 
-        def rev_over_rev(a, d):
-            return jax.grad(lambda *x: tree_vdot(jax.grad(of_wrt(a))(*x), d[0]))(*primals(a))
+        def rev_over_rev(a):  # the gradient of <∇f(x), v>: reverse mode through the gradient
+            pullback = jax.vjp(jax.grad(of_wrt(a)), *primals(a))[1]
+            return lambda d: pullback(d[0])[0]
 
         out = {"fwd-over-rev": fwd_over_rev, "rev-over-rev": rev_over_rev}
     return out
@@ -188,12 +193,17 @@ def count_compilations(count: int) -> None:
     _TRACES["count"] += count
 
 
+def _constant(value: Any) -> Callable:
+    """A function of the directions that does not depend on them."""
+    return lambda d: value
+
+
 def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_derivative: bool) -> Callable:
-    """``value(args, directions)``: ``f(*args)``, or with ``through_derivative`` the primal output
-    that ``jax.vjp``/``jax.jvp`` return with the derivative (a custom rule's own ``fwd`` or jvp
-    rule computes it, not ``f``'s body)."""
+    """``value(args)(directions)``, shaped like an oracle (:func:`oracle_functions`): ``f(*args)``,
+    or with ``through_derivative`` the primal output that ``jax.vjp``/``jax.linearize`` return
+    with the derivative (a custom rule's own ``fwd`` or jvp rule computes it, not ``f``'s body)."""
     if not through_derivative or form not in ("vjp", "jvp"):
-        return lambda a, d: f(*a)
+        return lambda a: _constant(f(*a))
 
     def of_wrt(args):
         def g(*values):
@@ -203,9 +213,8 @@ def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_der
             return f(*full)
         return g
 
-    if form == "vjp":
-        return lambda a, d: jax.vjp(of_wrt(a), *(a[i] for i in wrt))[0]
-    return lambda a, d: jax.jvp(of_wrt(a), tuple(a[i] for i in wrt), d)[0]
+    derivative = jax.vjp if form == "vjp" else jax.linearize
+    return lambda a: _constant(derivative(of_wrt(a), *(a[i] for i in wrt))[0])
 
 
 def over_rows(fun: Callable, rows):
@@ -232,8 +241,11 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
 
     ``one_point``: ``dynamic_args`` is one point, without the batch axis, and only the directions
     are stacked.  The point's own computation (``f``'s forward pass and the residuals its
-    derivative keeps) does not depend on a direction: ``jax.vmap`` over the directions computes it
-    once for all of them, and each noise sample perturbs it once.
+    derivative keeps) is done once for all of them (:func:`oracle_functions`), and each noise
+    sample perturbs it once; the directions then run side by side (``jax.vmap``) on a small
+    point, one after another (``lax.map``) on a large one, since XLA's CPU compiler fuses the
+    point's own computation into each direction's loop, where side by side it runs once per
+    direction.
     """
     oracles = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)
     primal = primal_function(f, wrt, form, through_derivative=primal_through_derivative)
@@ -243,10 +255,14 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
         return jax.tree.leaves(value), jax.tree.leaves(noise)
 
     def at(fun):
-        """``fun(args, direction)`` on the dynamic arguments; with ``one_point``, on each direction."""
+        """``fun(args)(direction)`` on the dynamic arguments; with ``one_point``, on each direction."""
         def call(a, dd):
-            full = with_static(a, static, nargs)
-            return jax.vmap(lambda d: fun(full, d))(dd) if one_point else fun(full, dd)
+            at_point = fun(with_static(a, static, nargs))
+            if not one_point:
+                return at_point(dd)
+            row = sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(a)) + sum(
+                math.prod(np.shape(leaf)[1:]) for leaf in jax.tree.leaves(dd))
+            return jax.vmap(at_point)(dd) if row < LARGE_INPUT else lax.map(at_point, dd)
         return call
 
     def one(seed, dynamic, direction):
@@ -277,7 +293,7 @@ def plain_oracle(f: Callable, *, wrt: tuple[int, ...], form: str, name: str, sta
 
     def run(dynamic, directions):
         _TRACES["count"] += 1
-        return jax.vmap(lambda a, d: jax.tree.leaves(oracle(with_static(a, static, nargs), d)))(dynamic, directions)
+        return jax.vmap(lambda a, d: jax.tree.leaves(oracle(with_static(a, static, nargs))(d)))(dynamic, directions)
 
     return _jit(run)
 

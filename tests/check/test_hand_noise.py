@@ -35,6 +35,7 @@ def test_rho_is_not_blind_where_the_point_itself_rounds_exactly(dtype):
         args = prepare(lane.spec, (exact_sum_point(seed),), np.dtype(dtype))
         hand = variance_gradient(args[0].astype(np.float32))
         assert np.array_equal(hand, variance_gradient(args[0].astype(np.float32).astype(np.float64)))  # exact here
-        rho = lane.hand_noise(args, (), lane.structure(args))
+        rho = lane.hand_noise(lane.float32_points(args, (), stream=0), lane.float32_points((), (), stream=1),
+                              lane.structure(args))
         blind += not np.any(rho[0])
     assert blind == 0

@@ -10,6 +10,7 @@ JAX's derivative and with its own rounding noise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,7 +134,7 @@ class LaneChecker:
         oracle = oracle_functions(spec.f, spec.wrt, spec.form, scalar_output, spec.wrt_is_tuple)[first]
         try:
             with explained_trace_errors("f"):
-                derivative = jax.eval_shape(lambda d, dd: oracle(with_static(d, static, nargs), dd), dynamic, directions)
+                derivative = jax.eval_shape(lambda d, dd: oracle(with_static(d, static, nargs))(dd), dynamic, directions)
         except Exception as error:
             if spec.rule is None:
                 raise
@@ -305,6 +306,7 @@ class LaneChecker:
             return [([np.asarray(leaf, np.float64) for leaf in row[first][0]],
                      [np.asarray(n, np.float64) for n in row[first][1]]) for row in rows]
         out: list[tuple[Any, Any]] = []
+        points: tuple[tuple, list] | None = None  # the rows of one point share its float32 points
         for args, directions in started.rows:
             try:
                 with np.errstate(all="ignore"):
@@ -312,7 +314,11 @@ class LaneChecker:
             except Exception as error:  # reported as a failed comparison, naming the error
                 out.append((error, None))
                 continue
-            noise = self.hand_noise(args, directions, structure) if with_noise and isinstance(hand, list) else None
+            noise = None
+            if with_noise and isinstance(hand, list):
+                if points is None or points[0] is not args:
+                    points = (args, self.float32_points(args, self.spec.static, stream=0))
+                noise = self.hand_noise(points[1], self.float32_points(directions, (), stream=1), structure)
             out.append((hand, noise))
         return out
 
@@ -326,37 +332,48 @@ class LaneChecker:
         assert spec.derivative is not None
         return flatten_like(spec.derivative(*args, *extra), structure.treedef, structure.paths)
 
-    def hand_noise(self, args: tuple, directions: tuple, structure: Structure) -> list[np.ndarray] | None:
+    def float32_points(self, tree: tuple, static, *, stream: int) -> list[tuple[tuple, tuple]]:
+        """``tree`` (the arguments, or the directions) rounded to float32, then at
+        :data:`NOISE_POINTS` − 1 neighbours with each float32 entry moved by up to
+        :data:`NEIGHBOUR_ULPS` ulps at random (seeded; ``stream`` apart for the arguments and
+        the directions), each point in float32 and in float64.  Entries ``static`` stay as they are."""
+        rng = np.random.default_rng([self.spec.seed, 4093, stream])
+
+        def leaf(a, jitter: bool):
+            if not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+                return a
+            low = a.astype(np.float32)
+            if jitter:
+                # steps of the bit pattern read as an integer, one ulp each (zero, and a move out
+                # of the finite numbers, stay where they are)
+                steps = rng.integers(-NEIGHBOUR_ULPS, NEIGHBOUR_ULPS + 1, size=low.shape, dtype=np.int32)
+                moved = (low.view(np.int32) + steps).view(np.float32)
+                low = np.where(np.isfinite(moved) & (low != 0), moved, low)
+            return low
+
+        def widened(a):
+            return a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype == np.float32 else a
+
+        points = []
+        for k in range(NOISE_POINTS):
+            rounded = functools.partial(leaf, jitter=k > 0)
+            low = tuple(a if i in static else jax.tree.map(rounded, a, is_leaf=is_array_leaf) for i, a in enumerate(tree))
+            points.append((low, tuple(jax.tree.map(widened, a, is_leaf=is_array_leaf) for a in low)))
+        return points
+
+    def hand_noise(self, points: list[tuple[tuple, tuple]], directions: list[tuple[tuple, tuple]],
+                   structure: Structure) -> list[np.ndarray] | None:
         """ρ: the hand derivative in float32 against float64 at the same float32 point, in this lane's
-        ε; the largest such difference over that point and :data:`NOISE_POINTS` − 1 neighbours, each
-        float32 entry moved by up to :data:`NEIGHBOUR_ULPS` ulps at random (seeded).  One point alone
-        can be blind: a float32 sum that happens to be exact there shows no rounding at all."""
-        rng = np.random.default_rng([self.spec.seed, 4093])
-
-        def cast(tree, dtype, jitter: bool):
-            def leaf(a):
-                if not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
-                    return a
-                low = a.astype(np.float32)
-                if jitter:
-                    # steps of the bit pattern read as an integer, one ulp each (zero, and a
-                    # move out of the finite numbers, stay where they are)
-                    steps = rng.integers(-NEIGHBOUR_ULPS, NEIGHBOUR_ULPS + 1, size=low.shape, dtype=np.int32)
-                    moved = (low.view(np.int32) + steps).view(np.float32)
-                    low = np.where(np.isfinite(moved) & (low != 0), moved, low)
-                return low.astype(dtype)
-            return jax.tree.map(leaf, tree, is_leaf=is_array_leaf)
-
-        static = set(self.spec.static)
+        ε; the largest such difference over ``points`` and ``directions`` (:meth:`float32_points`:
+        the point rounded to float32 and neighbours of it).  One point alone can be blind: a
+        float32 sum that happens to be exact there shows no rounding at all."""
         scale = float(np.finfo(self.dtype).eps / np.finfo(np.float32).eps)
         worst: list[np.ndarray] | None = None
-        for k in range(NOISE_POINTS):
-            point = tuple(a if i in static else cast(a, np.float32, k > 0) for i, a in enumerate(args))
-            moved = cast(directions, np.float32, k > 0)
+        for (low_args, high_args), (low_dirs, high_dirs) in zip(points, directions, strict=True):
             try:
                 with np.errstate(all="ignore"):
-                    low = self.hand(point, moved, structure)
-                    high = self.hand(cast(point, np.float64, False), cast(moved, np.float64, False), structure)
+                    low = self.hand(low_args, low_dirs, structure)
+                    high = self.hand(high_args, high_dirs, structure)
             except Exception:  # a hand derivative that cannot run in float32 contributes no estimate
                 return None
             if not isinstance(low, list) or not isinstance(high, list):
