@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -114,23 +115,26 @@ class _Judgement:
     own: np.ndarray | None  # each entry's own rounding (None with explicit rtol/atol)
     diff: np.ndarray
     magnitude: np.ndarray
+    scale: Any = 0.0  # max |oracle|, per point when batched (with the scale rule only)
 
 
 def _judge(actual, expected, noise, *, dtype, rtol, atol, batched, entrywise) -> _Judgement:
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     magnitude = np.abs(expected)
     own = None
+    scale: Any = 0.0
     if rtol is not None or atol is not None:
         allowed = (atol or 0.0) + (rtol or 0.0) * magnitude
     else:
         own = _own_tolerance(magnitude, noise, dtype)
-        allowed = own if entrywise else np.maximum(own, SCALE_ULPS * float(np.finfo(dtype).eps)
-                                                   * _scale(magnitude, batched))
+        if not entrywise:
+            scale = _scale(magnitude, batched)
+        allowed = own if entrywise else np.maximum(own, SCALE_ULPS * float(np.finfo(dtype).eps) * scale)
     allowed = np.broadcast_to(allowed, expected.shape)
     diff = np.abs(actual - expected)
     with np.errstate(invalid="ignore"):
         agree = diff <= allowed
-    return _Judgement(agree, allowed, own, diff, magnitude)
+    return _Judgement(agree, allowed, own, diff, magnitude, scale)
 
 
 def entries_agree(actual, expected, noise=0.0, *, dtype, rtol: float | None = None,
@@ -315,6 +319,19 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
     judged = _judge(actual, expected, noise, dtype=dtype, rtol=rtol, atol=atol, batched=False, entrywise=entrywise)
     agree, allowed = judged.agree, judged.allowed
     lost, n_lost, scale = _lost_accuracy(judged) if not entrywise else ([], 0, 0.0)
+    resolved = rtol is not None or atol is not None or _name(dtype) == "float64" or resolves(expected, allowed,
+                                                                                            dtype=dtype)
+    if agree.all():  # the usual outcome, reported without ordering failures (and NaN never agrees)
+        diff = judged.diff
+        excess = np.divide(diff, allowed, out=np.zeros_like(diff), where=allowed > 0)
+        rel = np.divide(diff, judged.magnitude, out=np.zeros_like(diff), where=expected != 0)
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), actual.shape)) if actual.size else None
+        return Comparison(
+            ok=True, max_abs_err=float(diff.max(initial=0.0)), max_rel_err=float(rel.max(initial=0.0)),
+            worst_index=worst, worst_allowed=float(allowed[worst]) if worst is not None else 0.0,
+            n_total=int(actual.size), scale=scale,
+            lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
+            n_lost_accuracy=n_lost, resolved=resolved, allowed=np.array(allowed), **common)
     diff = np.where(np.isnan(judged.diff), np.inf, judged.diff)
     bad = ~agree
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -349,8 +366,7 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
         scale=scale,
         lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
         n_lost_accuracy=n_lost,
-        resolved=rtol is not None or atol is not None or _name(dtype) == "float64" or resolves(expected, allowed,
-                                                                                               dtype=dtype),
+        resolved=resolved,
         allowed=np.array(allowed),
         **common,
     )
@@ -364,11 +380,12 @@ def _lost_accuracy(judged: _Judgement) -> tuple[list, int, float]:
         return [], 0, 0.0
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         lost = np.flatnonzero(judged.agree & ~(diff <= own))
+        if not len(lost):
+            return [], 0, float(judged.scale)
         excess = diff.ravel()[lost] / np.maximum(np.broadcast_to(own, diff.shape).ravel()[lost],
                                                  np.finfo(np.float64).tiny)
     order = lost[np.argsort(-excess, kind="stable")[:5]]
-    return ([tuple(int(i) for i in np.unravel_index(k, diff.shape)) for k in order], len(lost),
-            float(_scale(judged.magnitude, batched=False)))
+    return ([tuple(int(i) for i in np.unravel_index(k, diff.shape)) for k in order], len(lost), float(judged.scale))
 
 
 def lost_accuracy_note(c: Comparison) -> str:

@@ -337,6 +337,8 @@ class LaneChecker:
         :data:`NOISE_POINTS` − 1 neighbours with each float32 entry moved by up to
         :data:`NEIGHBOUR_ULPS` ulps at random (seeded; ``stream`` apart for the arguments and
         the directions), each point in float32 and in float64.  Entries ``static`` stay as they are."""
+        if not tree:  # the directions of a form without any
+            return [((), ())] * NOISE_POINTS
         rng = np.random.default_rng([self.spec.seed, 4093, stream])
 
         def leaf(a, jitter: bool):
