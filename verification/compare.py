@@ -321,33 +321,24 @@ def compare(actual, expected, noise=0.0, *, rule: str, oracle: str, wrt: str = "
     lost, n_lost, scale = _lost_accuracy(judged) if not entrywise else ([], 0, 0.0)
     resolved = rtol is not None or atol is not None or _name(dtype) == "float64" or resolves(expected, allowed,
                                                                                             dtype=dtype)
-    if agree.all():  # the usual outcome, reported without ordering failures (and NaN never agrees)
-        diff = judged.diff
-        excess = np.divide(diff, allowed, out=np.zeros_like(diff), where=allowed > 0)
-        rel = np.divide(diff, judged.magnitude, out=np.zeros_like(diff), where=expected != 0)
-        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), actual.shape)) if actual.size else None
-        return Comparison(
-            ok=True, max_abs_err=float(diff.max(initial=0.0)), max_rel_err=float(rel.max(initial=0.0)),
-            worst_index=worst, worst_allowed=float(allowed[worst]) if worst is not None else 0.0,
-            n_total=int(actual.size), scale=scale,
-            lost_accuracy=tuple((idx, float(actual[idx]), float(expected[idx])) for idx in lost[:5]),
-            n_lost_accuracy=n_lost, resolved=resolved, allowed=np.array(allowed), **common)
-    diff = np.where(np.isnan(judged.diff), np.inf, judged.diff)
     bad = ~agree
+    failing = np.flatnonzero(bad.ravel())
+    # NaN never agrees: a failing entry's NaN difference counts as infinite
+    diff = np.where(np.isnan(judged.diff), np.inf, judged.diff) if len(failing) else judged.diff
+    nonzero = expected != 0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        excess = np.where(allowed > 0, diff / allowed, np.where(diff > 0, np.inf, 0.0))
-        nonzero = expected != 0
-        rel = np.where(nonzero, diff / np.where(nonzero, judged.magnitude, 1.0), 0.0)
+        excess = np.divide(diff, allowed, out=np.where(diff > 0, np.inf, 0.0), where=allowed > 0)
+        rel = np.divide(diff, judged.magnitude, out=np.zeros_like(diff), where=nonzero)
     # the mismatched entries first, largest difference first (then the largest share of its
     # tolerance); with none, the entry closest to failing.  Only the mismatched entries are
     # sorted, so a passing comparison of a large derivative sorts nothing.
-    failing = np.flatnonzero(bad.ravel())
-    order = failing[np.lexsort((-excess.ravel()[failing], -diff.ravel()[failing]))]
-    if not len(order) and actual.size:
-        order = np.array([int(np.argmax(excess.ravel()))])
-    worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
     n_bad = len(failing)
-    zero_bad = int((bad & ~nonzero).sum())
+    if n_bad:
+        order = failing[np.lexsort((-excess.ravel()[failing], -diff.ravel()[failing]))]
+    else:
+        order = np.array([int(np.argmax(excess))] if actual.size else [], dtype=np.intp)
+    worst = tuple(int(i) for i in np.unravel_index(order[0], actual.shape)) if actual.size else None
+    zero_bad = int((bad & ~nonzero).sum()) if n_bad else 0
     mismatches = tuple(
         (idx, float(actual[idx]), float(expected[idx]), float(allowed[idx]))
         for idx in (tuple(int(i) for i in np.unravel_index(k, actual.shape)) for k in order[: min(n_bad, 5)])

@@ -91,7 +91,11 @@ def oracle_functions(f: Callable, wrt: tuple[int, ...], form: str, scalar_output
 
     def vjp(a):
         pullback = jax.vjp(of_wrt(a), *primals(a))[1]
-        return lambda d: (lambda out: out if tupled else out[0])(pullback(d[0]))
+
+        def at(d):
+            out = pullback(d[0])
+            return out if tupled else out[0]
+        return at
 
     def jvp(a):
         linear = jax.linearize(of_wrt(a), *primals(a))[1]
@@ -217,14 +221,15 @@ def primal_function(f: Callable, wrt: tuple[int, ...], form: str, *, through_der
     return lambda a: _constant(derivative(of_wrt(a), *(a[i] for i in wrt))[0])
 
 
-def over_rows(fun: Callable, rows):
+def over_rows(fun: Callable, rows, *, shared=()):
     """``fun`` of each row of ``rows`` (a pytree with a leading row axis), stacked: side by side
     (``jax.vmap``) for small rows, one after another (``lax.map``) from :data:`LARGE_INPUT`
-    entries a row, where side by side would hold every row's intermediates in memory at once."""
-    leaves = jax.tree.leaves(rows)
-    if sum(math.prod(np.shape(leaf)[1:]) for leaf in leaves) < LARGE_INPUT:
-        return jax.vmap(fun)(rows)
-    return lax.map(fun, rows)
+    entries a row (counting the entries of ``shared``, what every row reads), where side by side
+    would hold every row's intermediates in memory at once, and XLA's CPU compiler would fuse
+    the computation of what the rows share into each row's loop, running it once per row."""
+    entries = sum(math.prod(np.shape(leaf)[1:]) for leaf in jax.tree.leaves(rows)) + sum(
+        math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(shared))
+    return jax.vmap(fun)(rows) if entries < LARGE_INPUT else lax.map(fun, rows)
 
 
 def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dict[int, object],
@@ -242,10 +247,7 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
     ``one_point``: ``dynamic_args`` is one point, without the batch axis, and only the directions
     are stacked.  The point's own computation (``f``'s forward pass and the residuals its
     derivative keeps) is done once for all of them (:func:`oracle_functions`), and each noise
-    sample perturbs it once; the directions then run side by side (``jax.vmap``) on a small
-    point, one after another (``lax.map``) on a large one, since XLA's CPU compiler fuses the
-    point's own computation into each direction's loop, where side by side it runs once per
-    direction.
+    sample perturbs it once; the directions then run as rows (:func:`over_rows`).
     """
     oracles = oracle_functions(f, wrt, form, scalar_output, wrt_is_tuple)
     primal = primal_function(f, wrt, form, through_derivative=primal_through_derivative)
@@ -258,11 +260,7 @@ def batched_oracles(f: Callable, *, wrt: tuple[int, ...], form: str, static: dic
         """``fun(args)(direction)`` on the dynamic arguments; with ``one_point``, on each direction."""
         def call(a, dd):
             at_point = fun(with_static(a, static, nargs))
-            if not one_point:
-                return at_point(dd)
-            row = sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(a)) + sum(
-                math.prod(np.shape(leaf)[1:]) for leaf in jax.tree.leaves(dd))
-            return jax.vmap(at_point)(dd) if row < LARGE_INPUT else lax.map(at_point, dd)
+            return over_rows(at_point, dd, shared=a) if one_point else at_point(dd)
         return call
 
     def one(seed, dynamic, direction):
